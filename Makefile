@@ -1,0 +1,45 @@
+# lgtm-ecs: every target installs what it needs first, so each works on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_IGNORE_VIRTUALENVS := 1
+export PIPENV_VERBOSITY := -1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CHECKPOINT_DISABLE := 1
+# The terraform provider mirror is machine-specific: found at run time, never written down.
+LGTM_TF_PROVIDER_MIRROR ?= $(shell dirname "$$(find / -maxdepth 4 -type d -name registry.terraform.io -not -path '/proc/*' 2>/dev/null | head -n 1)" 2>/dev/null | grep -v '^\.$$')
+export LGTM_TF_PROVIDER_MIRROR
+
+PIPENV_VERSION := 2026.10.3
+PYTHON := .venv/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: help install synth test bootstrap-bucket clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
+
+.venv/.synced: Pipfile.lock
+	@command -v pipenv >/dev/null || python3 -m pip install --quiet "pipenv==$(PIPENV_VERSION)"
+	pipenv sync --dev
+	@touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: .venv/.synced node_modules/.installed ## install pinned Python and Node dependencies
+
+synth: install ## synthesize every stack into cdktf.out/ (one process)
+	$(PYTHON) main.py
+	@echo "synthesized: $$(ls cdktf.out/stacks | tr '\n' ' ')"
+
+test: install ## run the whole test suite (terraform validate included)
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+bootstrap-bucket: install ## create the bootstrap state bucket with your AWS credentials (idempotent)
+	$(PYTHON) -m scripts.bootstrap_bucket
+
+clean: ## remove synthesized output
+	rm -rf cdktf.out

@@ -1,0 +1,1 @@
+"""One module per numbered stack; `registry.STACKS` lists them in deployment order."""

@@ -1,0 +1,119 @@
+"""An S3 bucket hardened the same way everywhere: the state bucket and every data bucket."""
+
+from __future__ import annotations
+
+import json
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
+from constructs import Construct
+
+
+def deny_insecure_transport_policy(bucket_arn: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }],
+    })
+
+
+class SecureBucket(Construct):
+    """Encrypted, private, TLS-only bucket with versioning and a lifecycle rule.
+
+    Exposes `bucket` (name), `arn`, and `resource` for siblings.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        bucket_name: str,
+        versioned: bool,
+        noncurrent_version_expiration_days: int,
+        abort_incomplete_multipart_days: int = 7,
+        expiration_days: int | None = None,
+        prevent_destroy: bool = False,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if prevent_destroy else None
+        self.resource = S3Bucket(self, "bucket", bucket=bucket_name, lifecycle=lifecycle)
+        self.bucket: str = self.resource.bucket
+        self.arn: str = self.resource.arn
+        bucket_id = self.resource.id
+
+        S3BucketOwnershipControls(
+            self, "ownership", bucket=bucket_id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        self.public_access_block = S3BucketPublicAccessBlock(
+            self, "public-access-block", bucket=bucket_id,
+            block_public_acls=True, block_public_policy=True,
+            ignore_public_acls=True, restrict_public_buckets=True,
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self, "encryption", bucket=bucket_id,
+            rule=[S3BucketServerSideEncryptionConfigurationRuleA(
+                apply_server_side_encryption_by_default=(
+                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="AES256")),
+                bucket_key_enabled=True,
+            )],
+        )
+        # The policy waits for the public-access block: S3 rejects concurrent bucket edits.
+        S3BucketPolicy(
+            self, "tls-only", bucket=bucket_id,
+            policy=deny_insecure_transport_policy(self.arn),
+            depends_on=[self.public_access_block],
+        )
+        versioning = S3BucketVersioningA(
+            self, "versioning", bucket=bucket_id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(
+                status="Enabled" if versioned else "Suspended"),
+        ) if versioned else None
+        S3BucketLifecycleConfiguration(
+            self, "lifecycle", bucket=bucket_id,
+            rule=[S3BucketLifecycleConfigurationRule(
+                id="expire-and-clean-up",
+                status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=expiration_days)]
+                if expiration_days else None,
+                noncurrent_version_expiration=[
+                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                        noncurrent_days=noncurrent_version_expiration_days)],
+                abort_incomplete_multipart_upload=[
+                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                        days_after_initiation=abort_incomplete_multipart_days)],
+            )],
+            depends_on=[versioning] if versioning else None,
+        )

@@ -1,0 +1,62 @@
+"""The base every stack derives from: its S3 backend, AWS provider and tags, assigned once."""
+
+from __future__ import annotations
+
+from cdktf import S3Backend, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
+
+from config.common import Config
+
+BOOTSTRAP_STACK_ID = "00-bootstrap"
+
+
+def backend_settings(config: Config, stack_id: str) -> dict[str, object]:
+    """The S3 backend of one stack, exactly as DESIGN.md's state layout has it.
+
+    00-bootstrap keeps its state in the hand-made bootstrap bucket without DynamoDB
+    locking: the lock table is one of the things it creates.
+    """
+    state = config.state
+    if stack_id == BOOTSTRAP_STACK_ID:
+        settings: dict[str, object] = {
+            "bucket": state.bootstrap_bucket,
+            "key": state.bootstrap_state_key,
+        }
+    else:
+        settings = {
+            "bucket": state.state_bucket,
+            "key": state.state_key(stack_id),
+            "dynamodb_table": state.lock_table,
+        }
+    settings.update(region=config.aws_region, encrypt=True)
+    return settings
+
+
+def default_tags(config: Config, stack_id: str) -> dict[str, str]:
+    return {
+        "Project": config.project,
+        "Environment": config.environment,
+        "ManagedBy": "cdktf",
+        "Stack": stack_id,
+        **dict(config.tags),
+    }
+
+
+class LgtmStack(TerraformStack):
+    """A numbered stack: gets its backend, provider and tags from config, nothing else to do."""
+
+    def __init__(self, scope: Construct, stack_id: str, *, config: Config) -> None:
+        super().__init__(scope, stack_id)
+        self.stack_id = stack_id
+        self.config = config
+        S3Backend(self, **backend_settings(config, stack_id))  # type: ignore[arg-type]
+        if config.state.use_lockfile:
+            # cdktf 0.21's S3Backend predates Terraform 1.10's S3-native locking.
+            self.add_override("terraform.backend.s3.use_lockfile", True)
+        self.provider = AwsProvider(
+            self,
+            "aws",
+            region=config.aws_region,
+            default_tags=[AwsProviderDefaultTags(tags=default_tags(config, stack_id))],
+        )

@@ -1,0 +1,305 @@
+"""Typed settings for every stack: the Python replacement of common.tfvars.
+
+Config flows one way: this module -> stacks -> synthesized JSON. Every value a
+stack needs (names, ports, the tenant, routes) is defined here once. A `Config`
+validates itself on construction (see `config.validation`), so an invalid
+setting can never reach a stack: synth stops with a message naming the field,
+the rule and the value.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+PROJECT = "lgtm-ecs"
+# The seed's state layout belongs to prod; other environments derive theirs.
+LEGACY_ENVIRONMENT = "prod"
+DEFAULT_ENVIRONMENT = LEGACY_ENVIRONMENT
+ENVIRONMENT_VARIABLE = "LGTM_ENVIRONMENT"
+ENVIRONMENT_CONTEXT_KEY = "environment"
+NAME_PREFIX = "jsj-lgtm"
+
+
+@dataclass(frozen=True)
+class StateConfig:
+    """Where Terraform keeps state, per stack (see DESIGN.md "Stacks and state layout")."""
+
+    bootstrap_bucket: str
+    """Created once by hand (`make bootstrap-bucket`); holds only 00-bootstrap's state."""
+    bootstrap_state_key: str
+    state_bucket: str
+    """Created by 00-bootstrap; holds every other stack's state."""
+    lock_table: str
+    """DynamoDB table created by 00-bootstrap; locks every stack but bootstrap."""
+    state_key_prefix: str
+    """Keys are `<prefix>/<stack id>/terraform.tfstate`."""
+    use_lockfile: bool = False
+    """Also lock with an S3 lock file (Terraform >= 1.10), bootstrap included."""
+    noncurrent_version_expiration_days: int = 90
+    """Old state versions are kept this long in the state bucket."""
+
+    def state_key(self, stack_id: str) -> str:
+        return f"{self.state_key_prefix}/{stack_id}/terraform.tfstate"
+
+
+@dataclass(frozen=True)
+class ExistingVpc:
+    """Use a VPC that already exists instead of creating one."""
+
+    vpc_id: str
+    public_subnet_ids: tuple[str, ...]
+    private_subnet_ids: tuple[str, ...]
+    private_route_table_ids: tuple[str, ...] = ()
+    """Route tables the S3 gateway endpoint attaches to (only if it is created)."""
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    vpc_cidr: str = "10.20.0.0/16"
+    availability_zones: tuple[str, ...] = ("ap-northeast-2a", "ap-northeast-2c")
+    public_subnet_cidrs: tuple[str, ...] = ("10.20.0.0/24", "10.20.1.0/24")
+    private_subnet_cidrs: tuple[str, ...] = ("10.20.10.0/24", "10.20.11.0/24")
+    nat_gateway_per_az: bool = False
+    """One NAT gateway per AZ (resilient) instead of one shared (cheaper)."""
+    s3_gateway_endpoint: bool = True
+    """Lets object-storage traffic from private subnets skip the NAT gateway."""
+    existing_vpc: ExistingVpc | None = None
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    data_expiration_days: int = 400
+    """Objects in the backends' buckets expire after this many days."""
+    abort_incomplete_multipart_days: int = 7
+    efs_transition_to_ia: str = "AFTER_30_DAYS"
+
+
+@dataclass(frozen=True)
+class IngressRule:
+    """One ALB ingress rule: who may reach the load balancer on which port."""
+
+    name: str
+    port: int
+    cidr_blocks: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """One ALB target group: a (service, container port) pair and its routing.
+
+    `paths` empty means the listener's default action.
+    """
+
+    name: str
+    port: int
+    health_check_path: str
+    paths: tuple[str, ...] = ()
+    priority: int | None = None
+    health_check_port: int | None = None
+    """None checks the traffic port; Tempo's OTLP group checks 3200 instead."""
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """One ECS service on its upstream image."""
+
+    name: str
+    image: str
+    tag: str
+    cpu: int
+    memory: int
+    http_port: int
+    readiness_path: str
+    """Readiness endpoint on `http_port`, used by container health checks."""
+    targets: tuple[Target, ...] = ()
+    desired_count: int = 1
+    stateful: bool = True
+    """Single-replica services with on-disk state never run two tasks at once."""
+    path_prefix: str = ""
+    """dskit `server.http_path_prefix` (or Tempo's `http_api_prefix`)."""
+
+    @property
+    def image_ref(self) -> str:
+        return f"{self.image}:{self.tag}"
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Ports that are not a service's main HTTP port (defined once here)."""
+
+    grpc: int = 9095
+    memberlist: int = 7946
+    otlp_grpc: int = 4317
+    otlp_http: int = 4318
+    nfs: int = 2049
+    http: int = 80
+    https: int = 443
+
+
+@dataclass(frozen=True)
+class AlbConfig:
+    certificate_arn: str | None = None
+    """When set, a 443 listener carries the rules and port 80 redirects to it."""
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    deletion_protection: bool = False
+    access_logs_bucket: str | None = None
+    idle_timeout: int = 60
+    drop_invalid_header_fields: bool = True
+
+
+@dataclass(frozen=True)
+class EcsConfig:
+    log_retention_days: int = 30
+    container_insights: bool = True
+    fargate_spot: bool = False
+    """Run on Fargate Spot (cheaper, can be interrupted) instead of Fargate."""
+    namespace: str = "lgtm.local"
+    """Cloud Map private DNS namespace: services reach each other as <name>.<namespace>."""
+    init_image: str = "public.ecr.aws/docker/library/busybox:1.36"
+    """Image of the init container that writes rendered configs into the task volume."""
+    grafana_admin_user: str = "admin"
+    log_kms_key_arn: str | None = None
+
+
+@dataclass(frozen=True)
+class GitHubConfig:
+    """Deploy access for GitHub Actions (managed by 00-bootstrap)."""
+
+    repository: str = "jsj/lgtm-ecs"
+    """owner/repo whose workflows may assume the deploy role."""
+    deploy_policy_name: str = "jsj_github_action_LGTM"
+    deploy_role_name: str = "jsj-github-action-lgtm"
+    existing_role_name: str | None = None
+    """Attach the policy to this existing role instead of creating one."""
+    create_oidc_provider: bool = True
+    """False looks up the account's existing token.actions.githubusercontent.com provider."""
+
+
+def _default_services() -> tuple[ServiceConfig, ...]:
+    return (
+        ServiceConfig(
+            name="grafana", image="grafana/grafana", tag="11.4.0", cpu=512, memory=1024,
+            http_port=3000, readiness_path="/api/health",
+            targets=(Target(name="grafana", port=3000, health_check_path="/api/health"),),
+        ),
+        ServiceConfig(
+            name="mimir", image="grafana/mimir", tag="2.14.2", cpu=1024, memory=2048,
+            http_port=8080, readiness_path="/ready",
+            targets=(Target(name="mimir", port=8080, health_check_path="/ready",
+                            paths=("/api/v1/push",), priority=100),),
+        ),
+        ServiceConfig(
+            name="loki", image="grafana/loki", tag="3.3.2", cpu=1024, memory=2048,
+            http_port=3100, readiness_path="/ready",
+            targets=(Target(name="loki", port=3100, health_check_path="/ready",
+                            paths=("/loki/*",), priority=200),),
+        ),
+        ServiceConfig(
+            name="tempo", image="grafana/tempo", tag="2.7.1", cpu=1024, memory=2048,
+            http_port=3200, readiness_path="/ready", path_prefix="/tempo",
+            targets=(
+                Target(name="tempo-otlp", port=4318, health_check_path="/ready",
+                       health_check_port=3200, paths=("/v1/traces",), priority=300),
+                Target(name="tempo", port=3200, health_check_path="/ready",
+                       paths=("/tempo/*",), priority=400),
+            ),
+        ),
+        ServiceConfig(
+            name="pyroscope", image="grafana/pyroscope", tag="1.10.0", cpu=512, memory=1024,
+            http_port=4040, readiness_path="/pyroscope/ready", path_prefix="/pyroscope",
+            targets=(Target(name="pyroscope", port=4040, health_check_path="/pyroscope/ready",
+                            paths=("/pyroscope/*",), priority=500),),
+        ),
+        ServiceConfig(
+            name="alloy", image="grafana/alloy", tag="v1.5.1", cpu=512, memory=1024,
+            http_port=12345, readiness_path="/-/ready", stateful=False,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the stacks read. Construction validates (`config.validation`)."""
+
+    project: str
+    environment: str
+    aws_region: str
+    tenant_id: str
+    """The one tenant (X-Scope-OrgID) every writer, backend and datasource uses."""
+    state: StateConfig
+    name_prefix: str = NAME_PREFIX
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    alb_ingress_rules: tuple[IngressRule, ...] = (
+        IngressRule(name="http", port=80, cidr_blocks=("0.0.0.0/0",),
+                    description="HTTP from clients to the ALB (Grafana, push APIs, OTLP traces)"),
+    )
+    ports: Ports = field(default_factory=Ports)
+    services: tuple[ServiceConfig, ...] = field(default_factory=_default_services)
+    alb: AlbConfig = field(default_factory=AlbConfig)
+    ecs: EcsConfig = field(default_factory=EcsConfig)
+    github: GitHubConfig = field(default_factory=GitHubConfig)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra tags on every resource, besides Project/Environment/ManagedBy/Stack."""
+
+    def __post_init__(self) -> None:
+        from config.validation import validate
+
+        validate(self)
+
+    # Names are derived here, once, so stacks and tests agree on them.
+    def resource_name(self, suffix: str) -> str:
+        """`lgtm-ecs-prod-<suffix>`: IAM roles, log groups, cluster, security groups."""
+        return f"{self.project}-{self.environment}-{suffix}"
+
+    def short_name(self, suffix: str) -> str:
+        """`lgtm-prod-<suffix>`: for the ALB and target groups (32 characters at most)."""
+        return f"lgtm-{self.environment}-{suffix}"
+
+    def data_bucket(self, service: str) -> str:
+        return f"{self.name_prefix}-{service}-{self.environment}"
+
+    def service(self, name: str) -> ServiceConfig:
+        for svc in self.services:
+            if svc.name == name:
+                return svc
+        raise KeyError(f"no service named {name!r} in config.services")
+
+    @property
+    def routed_targets(self) -> tuple[tuple[ServiceConfig, Target], ...]:
+        return tuple((svc, tgt) for svc in self.services for tgt in svc.targets)
+
+
+def default_state(environment: str) -> StateConfig:
+    legacy = environment == LEGACY_ENVIRONMENT
+    return StateConfig(
+        bootstrap_bucket=f"{NAME_PREFIX}-terraform-bootstrap",
+        bootstrap_state_key="bootstrap/terraform.tfstate" if legacy
+        else f"bootstrap/{environment}/terraform.tfstate",
+        state_bucket=f"{NAME_PREFIX}-terraform-state-{environment}",
+        lock_table=f"{NAME_PREFIX}-terraform-lock-{environment}",
+        state_key_prefix=f"{PROJECT}/{environment}",
+    )
+
+
+def load_config(environment: str = DEFAULT_ENVIRONMENT, **overrides: object) -> Config:
+    """The config of one environment; keyword overrides replace top-level fields."""
+    settings: dict[str, object] = {
+        "project": PROJECT,
+        "environment": environment,
+        "aws_region": "ap-northeast-2",
+        "tenant_id": "jsj-lgtm-header",
+        "state": default_state(environment),
+    }
+    settings.update(overrides)
+    return Config(**settings)  # type: ignore[arg-type]
+
+
+def selected_environment(context_value: object | None = None) -> str:
+    """cdktf context `environment` wins over $LGTM_ENVIRONMENT; default prod."""
+    if context_value:
+        return str(context_value)
+    return os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT_ENVIRONMENT

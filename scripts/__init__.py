@@ -1,0 +1,1 @@
+"""Project tooling: terraform runner, emulator launcher, bootstrap bucket, benchmark."""

@@ -1,0 +1,95 @@
+"""Shared fixtures: the jsii import and each synth are paid once per session.
+
+`synthesized("prod")` builds and synthesizes the whole app once into a temporary
+directory; every test that needs a stack's JSON, the manifest, or the stack
+objects reads from that one result.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from cdktf import App, Testing  # noqa: E402
+
+from components.registry import build_stacks  # noqa: E402
+from components.shared.stack import LgtmStack  # noqa: E402
+from config.common import Config, load_config  # noqa: E402
+
+SYNTH_COUNT = {"full_app": 0}
+
+
+@dataclass
+class SynthesizedApp:
+    config: Config
+    outdir: Path
+    stacks: dict[str, LgtmStack]
+    _per_stack: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return json.loads((self.outdir / "manifest.json").read_text())
+
+    def stack_dir(self, stack_id: str) -> Path:
+        return self.outdir / "stacks" / stack_id
+
+    def stack_json(self, stack_id: str) -> dict[str, Any]:
+        """The stack's cdk.tf.json as written by the full app synth."""
+        return json.loads((self.stack_dir(stack_id) / "cdk.tf.json").read_text())
+
+    def testing_synth(self, stack_id: str) -> dict[str, Any]:
+        """`Testing.synth` of one stack object (cached): what the property tests assert on."""
+        if stack_id not in self._per_stack:
+            self._per_stack[stack_id] = json.loads(Testing.synth(self.stacks[stack_id]))
+        return self._per_stack[stack_id]
+
+
+def synthesize(config: Config, outdir: Path) -> SynthesizedApp:
+    app = App(outdir=str(outdir), skip_validation=False)
+    stacks = build_stacks(app, config)
+    app.synth()
+    SYNTH_COUNT["full_app"] += 1
+    return SynthesizedApp(config=config, outdir=outdir, stacks=stacks)
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., SynthesizedApp]:
+    """Full-app synth per (environment, overrides), cached for the session."""
+    cache: dict[tuple[str, str], SynthesizedApp] = {}
+
+    def get(environment: str = "prod", **overrides: object) -> SynthesizedApp:
+        key = (environment, repr(sorted(overrides.items())))
+        if key not in cache:
+            outdir = tmp_path_factory.mktemp(f"synth-{environment}")
+            cache[key] = synthesize(load_config(environment, **overrides), outdir)
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def prod(synthesized: Callable[..., SynthesizedApp]) -> SynthesizedApp:
+    return synthesized("prod")
+
+
+@pytest.fixture(scope="session")
+def staging(synthesized: Callable[..., SynthesizedApp]) -> SynthesizedApp:
+    return synthesized("staging")
+
+
+def resources(stack: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    """All resources of one type in a synthesized stack, by logical id."""
+    return stack.get("resource", {}).get(resource_type, {})
+
+
+def only(stack: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    found = resources(stack, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return next(iter(found.values()))

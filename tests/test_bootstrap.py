@@ -1,0 +1,72 @@
+"""00-bootstrap: the state bucket and lock table, hardened and protected."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import SynthesizedApp, only, resources
+
+STACK = "00-bootstrap"
+
+
+def test_state_bucket_is_named_from_config_and_protected(prod: SynthesizedApp) -> None:
+    stack = prod.testing_synth(STACK)
+    bucket = only(stack, "aws_s3_bucket")
+    assert bucket["bucket"] == "jsj-lgtm-terraform-state-prod"
+    assert bucket["lifecycle"]["prevent_destroy"] is True
+
+
+def test_state_bucket_versioning_encryption_and_public_access(prod: SynthesizedApp) -> None:
+    stack = prod.testing_synth(STACK)
+    assert only(stack, "aws_s3_bucket_versioning")["versioning_configuration"]["status"] == "Enabled"
+    rule = only(stack, "aws_s3_bucket_server_side_encryption_configuration")["rule"][0]
+    assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] in ("AES256", "aws:kms")
+    block = only(stack, "aws_s3_bucket_public_access_block")
+    for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls",
+                    "restrict_public_buckets"):
+        assert block[setting] is True, setting
+
+
+def test_state_bucket_policy_denies_non_tls(prod: SynthesizedApp) -> None:
+    policy = json.loads(only(prod.testing_synth(STACK), "aws_s3_bucket_policy")["policy"])
+    deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny[0]["Action"] == "s3:*"
+
+
+def test_noncurrent_state_versions_expire_after_configured_days(synthesized) -> None:
+    from config.common import default_state
+    from dataclasses import replace
+
+    app = synthesized("prod", state=replace(default_state("prod"), noncurrent_version_expiration_days=45))
+    rule = only(app.testing_synth(STACK), "aws_s3_bucket_lifecycle_configuration")["rule"][0]
+    assert rule["status"] == "Enabled"
+    assert rule["noncurrent_version_expiration"][0]["noncurrent_days"] == 45
+
+
+def test_lock_table_matches_terraform_s3_backend_contract(prod: SynthesizedApp) -> None:
+    table = only(prod.testing_synth(STACK), "aws_dynamodb_table")
+    assert table["name"] == "jsj-lgtm-terraform-lock-prod"
+    assert table["billing_mode"] == "PAY_PER_REQUEST"
+    assert table["hash_key"] == "LockID"
+    assert table["attribute"] == [{"name": "LockID", "type": "S"}]
+
+
+def test_lock_table_is_hardened_and_protected(prod: SynthesizedApp) -> None:
+    table = only(prod.testing_synth(STACK), "aws_dynamodb_table")
+    assert table["point_in_time_recovery"] == {"enabled": True}
+    assert table["server_side_encryption"] == {"enabled": True}
+    assert table["deletion_protection_enabled"] is True
+    assert table["lifecycle"]["prevent_destroy"] is True
+
+
+def test_outputs_name_and_arn_of_bucket_and_table(prod: SynthesizedApp) -> None:
+    outputs = prod.testing_synth(STACK)["output"]
+    assert {"state_bucket_name", "state_bucket_arn", "lock_table_name", "lock_table_arn"} <= set(outputs)
+
+
+def test_staging_gets_its_own_bucket_and_table(staging: SynthesizedApp) -> None:
+    stack = staging.testing_synth(STACK)
+    assert only(stack, "aws_s3_bucket")["bucket"] == "jsj-lgtm-terraform-state-staging"
+    assert only(stack, "aws_dynamodb_table")["name"] == "jsj-lgtm-terraform-lock-staging"
+    assert resources(stack, "aws_s3_bucket_policy")
