@@ -262,6 +262,18 @@ class Config:
     def data_bucket(self, service: str) -> str:
         return f"{self.name_prefix}-{service}-{self.environment}"
 
+    @property
+    def ssm_prefix(self) -> str:
+        """SSM parameters (and secrets) this project defines live under this path."""
+        return f"/{self.project}/{self.environment}"
+
+    def log_group(self, service: str) -> str:
+        return f"/ecs/{self.project}-{self.environment}/{service}"
+
+    @property
+    def log_group_prefix(self) -> str:
+        return f"/ecs/{self.project}-{self.environment}/"
+
     def service(self, name: str) -> ServiceConfig:
         for svc in self.services:
             if svc.name == name:
