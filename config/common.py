@@ -66,6 +66,27 @@ class NetworkConfig:
     s3_gateway_endpoint: bool = True
     """Lets object-storage traffic from private subnets skip the NAT gateway."""
     existing_vpc: ExistingVpc | None = None
+    flow_log_retention_days: int | None = 90
+    """A new VPC's flow logs (all traffic) go to CloudWatch Logs for this many days; None: no flow logs.
+    An existing VPC's flow logs are its owner's business."""
+
+
+@dataclass(frozen=True)
+class MimirStoragePrefixes:
+    """Mimir's three object stores share its bucket under distinct prefixes.
+
+    Mimir refuses to start when blocks, ruler and alertmanager storage overlap.
+    Defined once here: 60-ecs renders Mimir's `storage_prefix` settings from it and
+    40-iam scopes Mimir's object permissions to these prefixes.
+    """
+
+    blocks: str = "blocks"
+    ruler: str = "ruler"
+    alertmanager: str = "alertmanager"
+
+    def as_dict(self) -> dict[str, str]:
+        """Prefix per Mimir storage (`blocks`, `ruler`, `alertmanager`)."""
+        return {"blocks": self.blocks, "ruler": self.ruler, "alertmanager": self.alertmanager}
 
 
 @dataclass(frozen=True)
@@ -74,6 +95,23 @@ class StorageConfig:
     """Objects in the backends' buckets expire after this many days."""
     abort_incomplete_multipart_days: int = 7
     efs_transition_to_ia: str = "AFTER_30_DAYS"
+    noncurrent_version_expiration_days: int = 7
+    """Data buckets are versioned; overwritten/deleted object versions are kept this long."""
+    mimir_prefixes: MimirStoragePrefixes = field(default_factory=MimirStoragePrefixes)
+
+
+@dataclass(frozen=True)
+class EfsVolume:
+    """State a service keeps on EFS: one access point, its own POSIX user and root directory."""
+
+    container_path: str
+    """Where the task mounts the access point (60-ecs), e.g. Grafana's /var/lib/grafana."""
+    root_directory: str
+    """The access point's root inside the file system, e.g. /grafana."""
+    uid: int
+    gid: int
+    permissions: str = "0750"
+    """Octal mode EFS gives the root directory when it creates it."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +158,10 @@ class ServiceConfig:
     """Single-replica services with on-disk state never run two tasks at once."""
     path_prefix: str = ""
     """dskit `server.http_path_prefix` (or Tempo's `http_api_prefix`)."""
+    object_storage: bool = False
+    """Keeps its data in an S3 bucket of its own (`Config.data_bucket(name)`), made by 20-storage."""
+    efs: EfsVolume | None = None
+    """On-disk state on EFS (an access point made by 20-storage); None keeps none."""
 
     @property
     def image_ref(self) -> str:
@@ -148,6 +190,8 @@ class AlbConfig:
     access_logs_bucket: str | None = None
     idle_timeout: int = 60
     drop_invalid_header_fields: bool = True
+    desync_mitigation_mode: str = "strictest"
+    """How the ALB treats HTTP desync (request smuggling) risks: monitor, defensive or strictest."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +206,9 @@ class EcsConfig:
     """Image of the init container that writes rendered configs into the task volume."""
     grafana_admin_user: str = "admin"
     log_kms_key_arn: str | None = None
+    health_check_grace_period_seconds: int = 180
+    """Load-balanced services ignore ALB health checks this long after a task starts
+    (Mimir, Loki and Tempo report ready only after joining their rings)."""
 
 
 @dataclass(frozen=True)
@@ -183,23 +230,25 @@ def _default_services() -> tuple[ServiceConfig, ...]:
         ServiceConfig(
             name="grafana", image="grafana/grafana", tag="11.4.0", cpu=512, memory=1024,
             http_port=3000, readiness_path="/api/health",
+            # uid/gid 472 is the grafana user of the upstream image.
+            efs=EfsVolume(container_path="/var/lib/grafana", root_directory="/grafana", uid=472, gid=472),
             targets=(Target(name="grafana", port=3000, health_check_path="/api/health"),),
         ),
         ServiceConfig(
             name="mimir", image="grafana/mimir", tag="2.14.2", cpu=1024, memory=2048,
-            http_port=8080, readiness_path="/ready",
+            http_port=8080, object_storage=True, readiness_path="/ready",
             targets=(Target(name="mimir", port=8080, health_check_path="/ready",
                             paths=("/api/v1/push",), priority=100),),
         ),
         ServiceConfig(
             name="loki", image="grafana/loki", tag="3.3.2", cpu=1024, memory=2048,
-            http_port=3100, readiness_path="/ready",
+            http_port=3100, object_storage=True, readiness_path="/ready",
             targets=(Target(name="loki", port=3100, health_check_path="/ready",
                             paths=("/loki/*",), priority=200),),
         ),
         ServiceConfig(
             name="tempo", image="grafana/tempo", tag="2.7.1", cpu=1024, memory=2048,
-            http_port=3200, readiness_path="/ready", path_prefix="/tempo",
+            http_port=3200, object_storage=True, readiness_path="/ready", path_prefix="/tempo",
             targets=(
                 Target(name="tempo-otlp", port=4318, health_check_path="/ready",
                        health_check_port=3200, paths=("/v1/traces",), priority=300),
@@ -209,7 +258,7 @@ def _default_services() -> tuple[ServiceConfig, ...]:
         ),
         ServiceConfig(
             name="pyroscope", image="grafana/pyroscope", tag="1.10.0", cpu=512, memory=1024,
-            http_port=4040, readiness_path="/pyroscope/ready", path_prefix="/pyroscope",
+            http_port=4040, object_storage=True, readiness_path="/pyroscope/ready", path_prefix="/pyroscope",
             targets=(Target(name="pyroscope", port=4040, health_check_path="/pyroscope/ready",
                             paths=("/pyroscope/*",), priority=500),),
         ),
@@ -279,6 +328,21 @@ class Config:
             if svc.name == name:
                 return svc
         raise KeyError(f"no service named {name!r} in config.services")
+
+    @property
+    def object_storage_services(self) -> tuple[ServiceConfig, ...]:
+        """Services with a data bucket of their own (Mimir, Loki, Tempo, Pyroscope by default)."""
+        return tuple(svc for svc in self.services if svc.object_storage)
+
+    @property
+    def efs_services(self) -> tuple[ServiceConfig, ...]:
+        """Services that keep on-disk state on EFS (Grafana by default)."""
+        return tuple(svc for svc in self.services if svc.efs is not None)
+
+    @property
+    def cluster_name(self) -> str:
+        """The ECS cluster (60-ecs creates it; 40-iam scopes Alloy's describes to it)."""
+        return self.resource_name("cluster")
 
     @property
     def routed_targets(self) -> tuple[tuple[ServiceConfig, Target], ...]:

@@ -60,6 +60,11 @@ PATH_RULE = "ALB path patterns start with '/' and are at most 128 characters"
 _GITHUB_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _IAM_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")
 _SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
+# Mimir accepts storage prefixes of letters and digits only.
+MIMIR_PREFIX_RULE = "Mimir storage prefixes are 1-64 letters and digits"
+_MIMIR_PREFIX = re.compile(r"^[A-Za-z0-9]{1,64}$")
+_EFS_TRANSITIONS = ("AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS",
+                    "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS")
 _LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                        1827, 2192, 2557, 2922, 3288, 3653)
 # Fargate's valid (cpu, memory) pairs in MiB.
@@ -160,7 +165,15 @@ def _network_rules(cfg: Config) -> Iterator[Violation]:
             if not rt.startswith("rtb-"):
                 yield Violation(f"network.existing_vpc.private_route_table_ids[{i}]",
                                 "route table IDs look like 'rtb-0123abcd'", rt)
+        if n.s3_gateway_endpoint and not e.private_route_table_ids:
+            # An existing VPC often has its S3 endpoint already: creating one is an explicit choice.
+            yield Violation("network.existing_vpc.private_route_table_ids", "the S3 gateway endpoint "
+                            "(network.s3_gateway_endpoint) attaches to the private route tables: list them, "
+                            "or set network.s3_gateway_endpoint=False", e.private_route_table_ids)
         return
+    if n.flow_log_retention_days is not None and n.flow_log_retention_days not in _LOG_RETENTION_DAYS:
+        yield Violation("network.flow_log_retention_days", f"CloudWatch accepts only {_LOG_RETENTION_DAYS}",
+                        n.flow_log_retention_days)
     vpc = _network(n.vpc_cidr)
     yield from check_cidr("network.vpc_cidr", n.vpc_cidr)
     if len(n.availability_zones) < 2 or len(set(n.availability_zones)) != len(n.availability_zones):
@@ -189,12 +202,57 @@ def _network_rules(cfg: Config) -> Iterator[Violation]:
 
 
 def _storage(cfg: Config) -> Iterator[Violation]:
-    for svc in cfg.services:
-        if svc.name not in ("grafana", "alloy"):
-            yield from check_s3_bucket(f"data_bucket({svc.name!r})", cfg.data_bucket(svc.name))
+    for svc in cfg.object_storage_services:
+        yield from check_s3_bucket(f"data_bucket({svc.name!r})", cfg.data_bucket(svc.name))
     yield from check_positive("storage.data_expiration_days", cfg.storage.data_expiration_days)
     yield from check_positive("storage.abort_incomplete_multipart_days",
                               cfg.storage.abort_incomplete_multipart_days)
+    yield from check_positive("storage.noncurrent_version_expiration_days",
+                              cfg.storage.noncurrent_version_expiration_days)
+    if cfg.storage.efs_transition_to_ia not in _EFS_TRANSITIONS:
+        yield Violation("storage.efs_transition_to_ia", f"EFS lifecycle transitions are one of {_EFS_TRANSITIONS}",
+                        cfg.storage.efs_transition_to_ia)
+    yield from _mimir_prefixes(cfg)
+    yield from _efs_volumes(cfg)
+
+
+def _mimir_prefixes(cfg: Config) -> Iterator[Violation]:
+    prefixes = cfg.storage.mimir_prefixes.as_dict()
+    for name, prefix in prefixes.items():
+        yield from check_pattern(f"storage.mimir_prefixes.{name}", prefix, _MIMIR_PREFIX, MIMIR_PREFIX_RULE)
+    # Mimir refuses to start when two of its stores overlap in one bucket.
+    for name, prefix in prefixes.items():
+        for other_name, other in prefixes.items():
+            if name != other_name and isinstance(prefix, str) and isinstance(other, str) \
+                    and prefix.startswith(other) and (prefix != other or name > other_name):
+                yield Violation(f"storage.mimir_prefixes.{name}", "Mimir's blocks, ruler and alertmanager "
+                                f"prefixes must not overlap (storage.mimir_prefixes.{other_name} is {other!r})",
+                                prefix)
+
+
+def _efs_volumes(cfg: Config) -> Iterator[Violation]:
+    roots: dict[str, str] = {}
+    for i, svc in enumerate(cfg.services):
+        if svc.efs is None:
+            continue
+        field = f"services[{i}]({svc.name}).efs"
+        volume = svc.efs
+        for name in ("container_path", "root_directory"):
+            path = getattr(volume, name)
+            if not isinstance(path, str) or not path.startswith("/") or path == "/" or path.endswith("/") \
+                    or len(path) > 100:
+                yield Violation(f"{field}.{name}", "absolute paths other than '/', without a trailing '/', "
+                                "at most 100 characters", path)
+        if volume.root_directory in roots:
+            yield Violation(f"{field}.root_directory", f"each service has its own EFS root directory "
+                            f"({roots[volume.root_directory]} has it)", volume.root_directory)
+        roots[volume.root_directory] = field
+        for name in ("uid", "gid"):
+            value = getattr(volume, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 4294967295:
+                yield Violation(f"{field}.{name}", "POSIX IDs are integers from 0 to 4294967295", value)
+        if not isinstance(volume.permissions, str) or not re.match(r"^[0-7]{3,4}$", volume.permissions):
+            yield Violation(f"{field}.permissions", "octal modes such as '0750'", volume.permissions)
 
 
 def _ingress(cfg: Config) -> Iterator[Violation]:
@@ -298,6 +356,14 @@ def _alb_ecs_github(cfg: Config) -> Iterator[Violation]:
         yield from check_s3_bucket("alb.access_logs_bucket", cfg.alb.access_logs_bucket)
     if not 1 <= cfg.alb.idle_timeout <= 4000:
         yield Violation("alb.idle_timeout", "ALB idle timeouts are 1-4000 seconds", cfg.alb.idle_timeout)
+    if cfg.alb.desync_mitigation_mode not in ("monitor", "defensive", "strictest"):
+        yield Violation("alb.desync_mitigation_mode",
+                        "ALB desync mitigation modes are 'monitor', 'defensive' or 'strictest'",
+                        cfg.alb.desync_mitigation_mode)
+    grace = cfg.ecs.health_check_grace_period_seconds
+    if not isinstance(grace, int) or isinstance(grace, bool) or not 0 <= grace <= 2147483647:
+        yield Violation("ecs.health_check_grace_period_seconds",
+                        "ECS health check grace periods are 0-2147483647 seconds", grace)
     if cfg.ecs.log_retention_days not in _LOG_RETENTION_DAYS:
         yield Violation("ecs.log_retention_days", f"CloudWatch accepts only {_LOG_RETENTION_DAYS}",
                         cfg.ecs.log_retention_days)
@@ -316,7 +382,18 @@ def _alb_ecs_github(cfg: Config) -> Iterator[Violation]:
                                  "IAM names are 1-64 characters of letters, digits and +=,.@_-")
 
 
-RULE_GROUPS = (_identity, _state, _network_rules, _storage, _ingress, _services, _alb_ecs_github)
+def _iam_role_names(cfg: Config) -> Iterator[Violation]:
+    # 40-iam names its roles from config: the execution role and one task role per service.
+    yield from check_pattern("iam role name (project, environment)", cfg.resource_name("task-execution"),
+                             _IAM_NAME, "IAM names are 1-64 characters of letters, digits and +=,.@_-")
+    for i, svc in enumerate(cfg.services):
+        yield from check_pattern(f"services[{i}]({svc.name}).name", cfg.resource_name(f"{svc.name}-task"),
+                                 _IAM_NAME, "its task role name (<project>-<environment>-<service>-task) "
+                                 "must fit IAM's 64 characters of letters, digits and +=,.@_-")
+
+
+RULE_GROUPS = (_identity, _state, _network_rules, _storage, _ingress, _services, _alb_ecs_github,
+               _iam_role_names)
 
 
 def violations(cfg: Config) -> list[Violation]:

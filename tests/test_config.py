@@ -116,3 +116,194 @@ def test_main_stops_synth_with_the_message(monkeypatch: pytest.MonkeyPatch, caps
     assert main.main() == 2
     err = capsys.readouterr().err
     assert "synth stopped" in err and "environment" in err and "'Bad_Env'" in err
+
+
+@pytest.mark.parametrize("mode", ["off", "Strictest", ""])
+def test_alb_desync_mitigation_mode_is_one_aws_accepts(mode: str) -> None:
+    from config.common import AlbConfig
+
+    assert_names(rejected(alb=AlbConfig(desync_mitigation_mode=mode)), "alb.desync_mitigation_mode", mode)
+
+
+@pytest.mark.parametrize("seconds", [-1, 2147483648, True])
+def test_ecs_health_check_grace_period_range(seconds: object) -> None:
+    from config.common import EcsConfig
+
+    error = rejected(ecs=EcsConfig(health_check_grace_period_seconds=seconds))  # type: ignore[arg-type]
+    assert_names(error, "ecs.health_check_grace_period_seconds", seconds)
+
+
+# --- 10-network, 20-storage, 30-security-groups, 40-iam settings (issue 3) ---
+
+def _network(**changes: object):
+    from config.common import NetworkConfig
+
+    return replace(NetworkConfig(), **changes)
+
+
+def _existing_vpc(**changes: object):
+    from config.common import ExistingVpc
+
+    return replace(ExistingVpc(vpc_id="vpc-0123abcd", public_subnet_ids=("subnet-a1", "subnet-a2"),
+                               private_subnet_ids=("subnet-b1", "subnet-b2"),
+                               private_route_table_ids=("rtb-c1", "rtb-c2")), **changes)
+
+
+def _with_service(name: str, **changes: object):
+    return tuple(replace(s, **changes) if s.name == name else s for s in load_config().services)
+
+
+@pytest.mark.parametrize("cidr", ["10.20.0.0/33", "10.20.0.1/16", "not-a-cidr", "2001:db8::/32"])
+def test_vpc_cidr_must_parse(cidr: str) -> None:
+    assert_names(rejected(network=_network(vpc_cidr=cidr)), "network.vpc_cidr", cidr)
+
+
+def test_subnet_cidr_must_parse() -> None:
+    error = rejected(network=_network(private_subnet_cidrs=("10.20.10.0/24", "10.20.300.0/24")))
+    assert_names(error, "network.private_subnet_cidrs[1]", "10.20.300.0/24")
+
+
+def test_subnets_must_lie_inside_the_vpc() -> None:
+    error = rejected(network=_network(public_subnet_cidrs=("10.20.0.0/24", "10.99.1.0/24")))
+    assert_names(error, "network.public_subnet_cidrs[1]", "10.99.1.0/24")
+    assert "inside network.vpc_cidr" in str(error)
+
+
+def test_subnets_must_not_overlap() -> None:
+    error = rejected(network=_network(private_subnet_cidrs=("10.20.10.0/24", "10.20.0.0/23")))
+    assert_names(error, "network.private_subnet_cidrs[1]", "10.20.0.0/23")
+    assert "must not overlap" in str(error) and "network.public_subnet_cidrs[0]" in str(error)
+
+
+def test_one_subnet_per_availability_zone_in_the_region() -> None:
+    error = rejected(network=_network(availability_zones=("ap-northeast-2a", "us-east-1a")))
+    assert_names(error, "network.availability_zones", "us-east-1a")
+    error = rejected(network=_network(public_subnet_cidrs=("10.20.0.0/24",)))
+    assert_names(error, "network.public_subnet_cidrs", ("10.20.0.0/24",))
+
+
+@pytest.mark.parametrize("missing", ["public_subnet_ids", "private_subnet_ids"])
+def test_existing_vpc_needs_its_subnets(missing: str) -> None:
+    error = rejected(network=_network(existing_vpc=_existing_vpc(**{missing: ()})))
+    assert_names(error, f"network.existing_vpc.{missing}", ())
+
+
+def test_existing_vpc_ids_have_the_right_shape() -> None:
+    error = rejected(network=_network(existing_vpc=_existing_vpc(vpc_id="my-vpc", private_route_table_ids=("rt-1",))))
+    assert_names(error, "network.existing_vpc.vpc_id", "my-vpc")
+    assert_names(error, "network.existing_vpc.private_route_table_ids[0]", "rt-1")
+
+
+def test_existing_vpc_endpoint_needs_route_tables_or_is_switched_off() -> None:
+    error = rejected(network=_network(existing_vpc=_existing_vpc(private_route_table_ids=())))
+    assert_names(error, "network.existing_vpc.private_route_table_ids", ())
+    assert "s3_gateway_endpoint" in str(error)
+    load_config(network=_network(existing_vpc=_existing_vpc(private_route_table_ids=()), s3_gateway_endpoint=False))
+
+
+@pytest.mark.parametrize("port", [0, 65536, -1, 70000])
+def test_shared_port_out_of_range(port: int) -> None:
+    from config.common import Ports
+
+    assert_names(rejected(ports=Ports(grpc=port)), "ports.grpc", port)
+
+
+def test_service_http_port_out_of_range() -> None:
+    error = rejected(services=_with_service("alloy", http_port=99999))
+    assert_names(error, "services[5](alloy).http_port", 99999)
+
+
+def test_alb_ingress_rule_port_out_of_range_and_bad_cidr() -> None:
+    from config.common import IngressRule
+
+    rule = IngressRule(name="http", port=0, cidr_blocks=("10.0.0.0/33",), description="clients")
+    error = rejected(alb_ingress_rules=(rule,))
+    assert_names(error, "alb_ingress_rules[0].port", 0)
+    assert_names(error, "alb_ingress_rules[0].cidr_blocks[0]", "10.0.0.0/33")
+
+
+@pytest.mark.parametrize("prefix", ["Bad_Prefix", "UPPER", "x" * 60])
+def test_data_bucket_name_breaking_s3_rules(prefix: str) -> None:
+    error = rejected(name_prefix=prefix)
+    assert any(v.field == "data_bucket('mimir')" for v in error.violations), str(error)
+    assert "S3 bucket names" in str(error) and f"{prefix}-mimir-prod" in str(error)
+
+
+def test_data_buckets_follow_object_storage_not_service_names() -> None:
+    cfg = load_config(services=_with_service("alloy", object_storage=True))
+    assert [s.name for s in cfg.object_storage_services] == ["mimir", "loki", "tempo", "pyroscope", "alloy"]
+    assert [s.name for s in load_config().object_storage_services] == ["mimir", "loki", "tempo", "pyroscope"]
+
+
+def test_data_noncurrent_version_days_positive() -> None:
+    from config.common import StorageConfig
+
+    error = rejected(storage=StorageConfig(noncurrent_version_expiration_days=0))
+    assert_names(error, "storage.noncurrent_version_expiration_days", 0)
+
+
+def test_efs_transition_is_one_aws_accepts() -> None:
+    from config.common import StorageConfig
+
+    error = rejected(storage=StorageConfig(efs_transition_to_ia="AFTER_2_DAYS"))
+    assert_names(error, "storage.efs_transition_to_ia", "AFTER_2_DAYS")
+
+
+@pytest.mark.parametrize(("changes", "field", "value"), [
+    ({"ruler": "blocks"}, "storage.mimir_prefixes.ruler", "blocks"),
+    ({"alertmanager": "blocks2"}, "storage.mimir_prefixes.alertmanager", "blocks2"),
+    ({"ruler": "rules/sub"}, "storage.mimir_prefixes.ruler", "rules/sub"),
+    ({"blocks": ""}, "storage.mimir_prefixes.blocks", ""),
+])
+def test_mimir_prefixes_distinct_non_overlapping_and_plain(changes: dict[str, str], field: str, value: str) -> None:
+    from config.common import MimirStoragePrefixes, StorageConfig
+
+    error = rejected(storage=StorageConfig(mimir_prefixes=replace(MimirStoragePrefixes(), **changes)))
+    assert_names(error, field, value)
+
+
+@pytest.mark.parametrize(("changes", "field", "value"), [
+    ({"container_path": "var/lib/grafana"}, "container_path", "var/lib/grafana"),
+    ({"root_directory": "/"}, "root_directory", "/"),
+    ({"uid": -1}, "uid", -1),
+    ({"gid": 2**32}, "gid", 2**32),
+    ({"permissions": "rwx"}, "permissions", "rwx"),
+])
+def test_efs_volume_settings(changes: dict[str, object], field: str, value: object) -> None:
+    volume = replace(load_config().service("grafana").efs, **changes)  # type: ignore[arg-type]
+    error = rejected(services=_with_service("grafana", efs=volume))
+    assert_names(error, f"services[0](grafana).efs.{field}", value)
+
+
+def test_efs_root_directories_are_not_shared() -> None:
+    grafana_volume = load_config().service("grafana").efs
+    error = rejected(services=_with_service("loki", efs=grafana_volume))
+    assert_names(error, "services[2](loki).efs.root_directory", "/grafana")
+
+
+def test_task_role_names_fit_iam() -> None:
+    from config.common import ServiceConfig, default_state
+
+    extra = ServiceConfig(name="a-very-long-service-n", image="grafana/agent", tag="v1", cpu=256, memory=512,
+                          http_port=9999, readiness_path="/ready", stateful=False)
+    environment = "staging-long-env"
+    error = rejected(environment=environment, project="p" * 32, state=default_state(environment),
+                     services=(*load_config().services, extra))
+    assert_names(error, "services[6](a-very-long-service-n).name",
+                 f"{'p' * 32}-{environment}-a-very-long-service-n-task")
+
+
+@pytest.mark.parametrize("days", [0, 2, 10000])
+def test_flow_log_retention_is_a_cloudwatch_value(days: int) -> None:
+    assert_names(rejected(network=_network(flow_log_retention_days=days)), "network.flow_log_retention_days", days)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("repository", "lgtm-ecs"), ("repository", "jsj/lgtm ecs"), ("deploy_policy_name", "has space"),
+    ("deploy_role_name", "r" * 65), ("existing_role_name", "bad/role"),
+])
+def test_github_deploy_access_settings(field: str, value: str) -> None:
+    from config.common import GitHubConfig
+
+    error = rejected(github=replace(GitHubConfig(), **{field: value}))
+    assert_names(error, f"github.{field}", value)

@@ -62,8 +62,11 @@ class SecureBucket(Construct):
         noncurrent_version_expiration_days: int,
         abort_incomplete_multipart_days: int = 7,
         expiration_days: int | None = None,
+        expiration_prefixes: tuple[str, ...] | None = None,
         prevent_destroy: bool = False,
     ) -> None:
+        """`expiration_prefixes` limits `expiration_days` to those key prefixes (None: the whole
+        bucket), so data that is written once and read forever (e.g. Mimir's rules) never expires."""
         super().__init__(scope, construct_id)
         lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if prevent_destroy else None
         self.resource = S3Bucket(self, "bucket", bucket=bucket_name, lifecycle=lifecycle)
@@ -100,20 +103,29 @@ class SecureBucket(Construct):
             versioning_configuration=S3BucketVersioningVersioningConfiguration(
                 status="Enabled" if versioned else "Suspended"),
         ) if versioned else None
+        whole_bucket_expires = bool(expiration_days) and expiration_prefixes is None
+        rules = [S3BucketLifecycleConfigurationRule(
+            id="expire-and-clean-up" if whole_bucket_expires else "clean-up",
+            status="Enabled",
+            filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+            expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=expiration_days)]
+            if whole_bucket_expires else None,
+            noncurrent_version_expiration=[
+                S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                    noncurrent_days=noncurrent_version_expiration_days)],
+            abort_incomplete_multipart_upload=[
+                S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                    days_after_initiation=abort_incomplete_multipart_days)],
+        )]
+        if expiration_days and expiration_prefixes is not None:
+            rules.extend(S3BucketLifecycleConfigurationRule(
+                id=f"expire-{prefix.strip('/')}",
+                status="Enabled",
+                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=prefix)],
+                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=expiration_days)],
+            ) for prefix in expiration_prefixes)
         S3BucketLifecycleConfiguration(
             self, "lifecycle", bucket=bucket_id,
-            rule=[S3BucketLifecycleConfigurationRule(
-                id="expire-and-clean-up",
-                status="Enabled",
-                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=expiration_days)]
-                if expiration_days else None,
-                noncurrent_version_expiration=[
-                    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
-                        noncurrent_days=noncurrent_version_expiration_days)],
-                abort_incomplete_multipart_upload=[
-                    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
-                        days_after_initiation=abort_incomplete_multipart_days)],
-            )],
+            rule=rules,
             depends_on=[versioning] if versioning else None,
         )

@@ -1,0 +1,133 @@
+"""Grafana Alloy: OTLP in (gRPC and HTTP), every signal out to its backend with the tenant,
+and the stack's own metrics and profiles scraped into Mimir and Pyroscope."""
+
+from __future__ import annotations
+
+from components.service_configs import loki, mimir, pyroscope, tempo
+from components.service_configs.alloy_syntax import Block, Ref, render_document
+from components.service_configs.common import TENANT_HEADER, config_path, host, service_url
+from config.common import Config
+
+NAME = "alloy"
+FILE = "config.alloy"
+STORAGE_PATH = "/var/lib/alloy/data"
+"""The upstream image's data directory (write-ahead log of remote_write)."""
+# Go services whose pprof endpoints Alloy scrapes. Pyroscope is skipped while it serves
+# under a path prefix: pyroscope.scrape in Alloy 1.5 ignores its `path_prefix` argument
+# (grafana/alloy#2605), so those scrapes would 404.
+PROFILED_SERVICES = ("mimir", "loki", "tempo", "pyroscope")
+
+
+def _tenant_headers(cfg: Config) -> dict[str, str]:
+    return {TENANT_HEADER: cfg.tenant_id}
+
+
+def metrics_path(cfg: Config, service: str) -> str:
+    """Where a service serves Prometheus metrics.
+
+    dskit's `server.http_path_prefix` (Mimir, Loki, Pyroscope) moves /metrics under the
+    prefix; Tempo's `http_api_prefix` moves only its query API. Grafana serves /metrics.
+    """
+    prefix = cfg.service(service).path_prefix
+    if service in (mimir.NAME, loki.NAME, pyroscope.NAME):
+        return f"{prefix}/metrics"
+    return "/metrics"
+
+
+def scrape_targets(cfg: Config) -> list[dict[str, str]]:
+    targets = []
+    for svc in cfg.services:
+        address = f"127.0.0.1:{svc.http_port}" if svc.name == NAME else f"{host(cfg, svc.name)}:{svc.http_port}"
+        targets.append({"__address__": address, "__metrics_path__": metrics_path(cfg, svc.name),
+                        "job": svc.name})
+    return targets
+
+
+def profile_targets(cfg: Config) -> list[dict[str, str]]:
+    names = [name for name in PROFILED_SERVICES if not (name == pyroscope.NAME and cfg.service(name).path_prefix)]
+    return [{"__address__": f"{host(cfg, name)}:{cfg.service(name).http_port}", "service_name": name}
+            for name in names]
+
+
+def blocks(cfg: Config) -> list[Block]:
+    ports = cfg.ports
+    tenant_headers = _tenant_headers(cfg)
+    pyroscope_svc = cfg.service(pyroscope.NAME)
+    return [
+        Block("otelcol.receiver.otlp", "default", [
+            # Listen on every interface: applications elsewhere in the VPC send here.
+            Block("grpc", None, [("endpoint", f"0.0.0.0:{ports.otlp_grpc}")]),
+            Block("http", None, [("endpoint", f"0.0.0.0:{ports.otlp_http}")]),
+            Block("output", None, [
+                ("metrics", [Ref("otelcol.processor.batch.default.input")]),
+                ("logs", [Ref("otelcol.processor.batch.default.input")]),
+                ("traces", [Ref("otelcol.processor.batch.default.input")]),
+            ]),
+        ]),
+        Block("otelcol.processor.batch", "default", [
+            Block("output", None, [
+                ("metrics", [Ref("otelcol.exporter.prometheus.mimir.input")]),
+                ("logs", [Ref("otelcol.exporter.loki.loki.input")]),
+                ("traces", [Ref("otelcol.exporter.otlp.tempo.input")]),
+            ]),
+        ]),
+        Block("otelcol.exporter.otlp", "tempo", [
+            Block("client", None, [
+                ("endpoint", f"{host(cfg, tempo.NAME)}:{ports.otlp_grpc}"),
+                ("headers", tenant_headers),
+                # Plain gRPC inside the VPC, like every other hop behind the ALB.
+                Block("tls", None, [("insecure", True)]),
+            ]),
+        ]),
+        Block("otelcol.exporter.prometheus", "mimir", [
+            ("forward_to", [Ref("prometheus.remote_write.mimir.receiver")]),
+        ]),
+        Block("otelcol.exporter.loki", "loki", [
+            ("forward_to", [Ref("loki.write.loki.receiver")]),
+        ]),
+        Block("prometheus.remote_write", "mimir", [
+            Block("endpoint", None, [
+                ("url", service_url(cfg, mimir.NAME, path=cfg.service(mimir.NAME).path_prefix + "/api/v1/push")),
+                ("headers", tenant_headers),
+            ]),
+        ]),
+        Block("loki.write", "loki", [
+            Block("endpoint", None, [
+                ("url", service_url(cfg, loki.NAME,
+                                    path=cfg.service(loki.NAME).path_prefix + loki.PUSH_PATH)),
+                ("tenant_id", cfg.tenant_id),
+            ]),
+        ]),
+        Block("pyroscope.write", "pyroscope", [
+            Block("endpoint", None, [
+                ("url", service_url(cfg, pyroscope.NAME, path=pyroscope_svc.path_prefix)),
+                ("headers", tenant_headers),
+            ]),
+        ]),
+        # The stack monitors itself: every service's metrics into Mimir...
+        Block("prometheus.scrape", "stack", [
+            ("targets", scrape_targets(cfg)),
+            ("forward_to", [Ref("prometheus.remote_write.mimir.receiver")]),
+        ]),
+        # ...and the Go services' profiles into Pyroscope.
+        Block("pyroscope.scrape", "stack", [
+            ("targets", profile_targets(cfg)),
+            ("forward_to", [Ref("pyroscope.write.pyroscope.receiver")]),
+        ]),
+    ]
+
+
+def render(cfg: Config) -> dict[str, str]:
+    return {FILE: render_document(blocks(cfg), header_comment=(
+        f"Rendered by components/service_configs/alloy.py for tenant {cfg.tenant_id}; do not edit."))}
+
+
+def command(cfg: Config) -> list[str]:
+    svc = cfg.service(NAME)
+    return ["run", f"--server.http.listen-addr=0.0.0.0:{svc.http_port}",
+            f"--storage.path={STORAGE_PATH}", config_path(FILE)]
+
+
+def ports(cfg: Config) -> list[int]:
+    """Container ports the rendered config listens on (ECS port mappings): HTTP, then OTLP."""
+    return [cfg.service(NAME).http_port, cfg.ports.otlp_grpc, cfg.ports.otlp_http]

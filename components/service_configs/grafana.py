@@ -1,0 +1,76 @@
+"""Grafana: datasource provisioning for the four backends, each sending the tenant header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.service_configs.common import CONFIG_MOUNT, TENANT_HEADER, service_url, to_yaml
+from config.common import Config
+
+NAME = "grafana"
+PROVISIONING_DIR = "provisioning"
+DATASOURCES_FILE = f"{PROVISIONING_DIR}/datasources/lgtm.yaml"
+PYROSCOPE_DATASOURCE_TYPE = "grafana-pyroscope-datasource"
+ADMIN_PASSWORD_VARIABLE = "GF_SECURITY_ADMIN_PASSWORD"
+"""Set by 60-ecs from the SSM SecureString through the task's `secrets`."""
+
+
+def _with_tenant(cfg: Config, datasource: dict[str, Any], json_data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Every datasource sends X-Scope-OrgID: without it a multitenant backend rejects the query."""
+    return {
+        **datasource,
+        "access": "proxy",
+        "editable": False,
+        "jsonData": {**(json_data or {}), "httpHeaderName1": TENANT_HEADER},
+        "secureJsonData": {"httpHeaderValue1": cfg.tenant_id},
+    }
+
+
+def _prefixed(cfg: Config, service: str, path: str = "") -> str:
+    return service_url(cfg, service, path=cfg.service(service).path_prefix + path)
+
+
+def datasources(cfg: Config) -> list[dict[str, Any]]:
+    return [
+        _with_tenant(cfg, {"name": "Mimir", "type": "prometheus", "uid": "mimir", "isDefault": True,
+                           # Mimir serves the Prometheus query API under /prometheus.
+                           "url": _prefixed(cfg, "mimir", "/prometheus")},
+                     {"httpMethod": "POST"}),
+        _with_tenant(cfg, {"name": "Loki", "type": "loki", "uid": "loki", "url": _prefixed(cfg, "loki")}),
+        _with_tenant(cfg, {"name": "Tempo", "type": "tempo", "uid": "tempo", "url": _prefixed(cfg, "tempo")},
+                     {"tracesToLogsV2": {"datasourceUid": "loki"},
+                      "serviceMap": {"datasourceUid": "mimir"},
+                      "tracesToProfiles": {"datasourceUid": "pyroscope"}}),
+        _with_tenant(cfg, {"name": "Pyroscope", "type": PYROSCOPE_DATASOURCE_TYPE, "uid": "pyroscope",
+                           "url": _prefixed(cfg, "pyroscope")}),
+    ]
+
+
+def render(cfg: Config) -> dict[str, str]:
+    return {DATASOURCES_FILE: to_yaml({"apiVersion": 1, "datasources": datasources(cfg)})}
+
+
+def environment(cfg: Config, *, root_url: str | None = None) -> dict[str, str]:
+    """Plain settings only: the admin password arrives through the task's `secrets`."""
+    env = {
+        "GF_PATHS_PROVISIONING": f"{CONFIG_MOUNT}/{PROVISIONING_DIR}",
+        "GF_SERVER_HTTP_PORT": str(cfg.service(NAME).http_port),
+        "GF_SECURITY_ADMIN_USER": cfg.ecs.grafana_admin_user,
+        "GF_AUTH_ANONYMOUS_ENABLED": "false",
+        "GF_USERS_ALLOW_SIGN_UP": "false",
+        "GF_ANALYTICS_REPORTING_ENABLED": "false",
+    }
+    if root_url is not None:
+        env["GF_SERVER_ROOT_URL"] = root_url
+    return env
+
+
+
+def command(cfg: Config) -> list[str]:
+    """The upstream image's own entrypoint and arguments; settings come from the environment."""
+    return []
+
+
+def ports(cfg: Config) -> list[int]:
+    """Container ports the rendered config listens on (ECS port mappings)."""
+    return [cfg.service(NAME).http_port]

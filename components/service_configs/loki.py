@@ -1,0 +1,68 @@
+"""Loki (logs), monolithic (`target: all`), chunks and index in its own S3 bucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.service_configs.common import config_path, to_yaml
+from config.common import Config
+
+NAME = "loki"
+FILE = "loki.yaml"
+DATA_DIR = "/loki"
+"""Owned by the image's loki user (uid 10001): WAL, TSDB index cache, compactor work."""
+SCHEMA_START = "2024-01-01"
+"""First day of the (only) schema period: TSDB index, schema v13, as Loki 3 recommends."""
+LOOPBACK = "127.0.0.1"
+PUSH_PATH = "/loki/api/v1/push"
+"""Loki's push API (every Loki API lives under /loki, whatever the server prefix)."""
+
+
+def document(cfg: Config) -> dict[str, Any]:
+    svc = cfg.service(NAME)
+    return {
+        "target": "all",
+        # Loki's name for multitenancy: every request needs X-Scope-OrgID.
+        "auth_enabled": True,
+        "server": {
+            "http_listen_port": svc.http_port,
+            "grpc_listen_port": cfg.ports.grpc,
+            **({"http_path_prefix": svc.path_prefix} if svc.path_prefix else {}),
+        },
+        "common": {
+            "path_prefix": DATA_DIR,
+            "replication_factor": 1,
+            "instance_addr": LOOPBACK,
+            # One replica: an in-process ring on loopback (Fargate's eth0 is link-local).
+            "ring": {"instance_addr": LOOPBACK, "kvstore": {"store": "inmemory"}},
+            "storage": {
+                "s3": {
+                    "bucketnames": cfg.data_bucket(NAME),
+                    "region": cfg.aws_region,
+                },
+            },
+        },
+        "schema_config": {
+            "configs": [{
+                "from": SCHEMA_START,
+                "store": "tsdb",
+                "object_store": "s3",
+                "schema": "v13",
+                "index": {"prefix": "index_", "period": "24h"},
+            }],
+        },
+        "compactor": {"working_directory": f"{DATA_DIR}/compactor"},
+    }
+
+
+def render(cfg: Config) -> dict[str, str]:
+    return {FILE: to_yaml(document(cfg))}
+
+
+def command(cfg: Config) -> list[str]:
+    return [f"-config.file={config_path(FILE)}"]
+
+
+def ports(cfg: Config) -> list[int]:
+    """Container ports the rendered config listens on (ECS port mappings)."""
+    return [cfg.service(NAME).http_port]

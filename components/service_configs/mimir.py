@@ -1,0 +1,77 @@
+"""Mimir (metrics), monolithic: one process runs every component, state in its own S3 bucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.service_configs.common import config_path, s3_endpoint, to_yaml
+from config.common import Config
+
+NAME = "mimir"
+FILE = "mimir.yaml"
+DATA_DIR = "/tmp/mimir"
+"""Local scratch (TSDB head, WAL, compactor work); the blocks themselves live in S3.
+Under /tmp because it is writable for any user in both the Alpine and distroless bases
+Mimir's images have used (Fargate task storage is ephemeral either way)."""
+LOOPBACK = "127.0.0.1"
+
+
+def _single_replica_ring(*, replication_factor: int | None = None) -> dict[str, Any]:
+    # One task runs every component: an in-process ring, advertised on loopback so
+    # the ring never picks Fargate's link-local eth0 address.
+    ring: dict[str, Any] = {"instance_addr": LOOPBACK, "kvstore": {"store": "inmemory"}}
+    if replication_factor is not None:
+        ring["replication_factor"] = replication_factor
+    return ring
+
+
+def document(cfg: Config) -> dict[str, Any]:
+    svc = cfg.service(NAME)
+    prefixes = cfg.storage.mimir_prefixes
+    return {
+        "target": "all",
+        "multitenancy_enabled": True,
+        "server": {
+            "http_listen_port": svc.http_port,
+            "grpc_listen_port": cfg.ports.grpc,
+            **({"http_path_prefix": svc.path_prefix} if svc.path_prefix else {}),
+        },
+        "common": {
+            "storage": {
+                "backend": "s3",
+                "s3": {
+                    "endpoint": s3_endpoint(cfg),
+                    "region": cfg.aws_region,
+                    "bucket_name": cfg.data_bucket(NAME),
+                },
+            },
+        },
+        # One bucket, three stores: distinct prefixes, or Mimir refuses to start.
+        "blocks_storage": {
+            "storage_prefix": prefixes.blocks,
+            "tsdb": {"dir": f"{DATA_DIR}/tsdb"},
+            "bucket_store": {"sync_dir": f"{DATA_DIR}/tsdb-sync"},
+        },
+        "ruler_storage": {"storage_prefix": prefixes.ruler},
+        "alertmanager_storage": {"storage_prefix": prefixes.alertmanager},
+        "distributor": {"ring": _single_replica_ring()},
+        "ingester": {"ring": _single_replica_ring(replication_factor=1)},
+        "store_gateway": {"sharding_ring": _single_replica_ring(replication_factor=1)},
+        "compactor": {"data_dir": f"{DATA_DIR}/compactor", "sharding_ring": _single_replica_ring()},
+        "ruler": {"rule_path": f"{DATA_DIR}/ruler", "ring": _single_replica_ring()},
+        "alertmanager": {"data_dir": f"{DATA_DIR}/alertmanager",
+                         "sharding_ring": _single_replica_ring(replication_factor=1)},
+    }
+
+
+def render(cfg: Config) -> dict[str, str]:
+    return {FILE: to_yaml(document(cfg))}
+
+
+def command(cfg: Config) -> list[str]:
+    return [f"-config.file={config_path(FILE)}"]
+
+
+def ports(cfg: Config) -> list[int]:
+    """Container ports the rendered config listens on (ECS port mappings)."""
+    return [cfg.service(NAME).http_port]

@@ -1,0 +1,71 @@
+"""Tempo (traces), monolithic: OTLP receivers for the ALB and Alloy, blocks in its own S3 bucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.service_configs.common import config_path, s3_endpoint, to_yaml
+from config.common import Config
+
+NAME = "tempo"
+FILE = "tempo.yaml"
+DATA_DIR = "/var/tempo"
+"""Owned by the image's tempo user (uid 10001): WAL and local blocks before upload."""
+
+
+def document(cfg: Config) -> dict[str, Any]:
+    svc = cfg.service(NAME)
+    settings: dict[str, Any] = {
+        "target": "all",
+        "multitenancy_enabled": True,
+    }
+    if svc.path_prefix:
+        # A top-level Tempo setting (not under `server`): prefixes Tempo's HTTP API
+        # (/tempo/api/...). Upstream registers /ready, /metrics and the OTLP receivers
+        # outside it, which is why both target groups health-check port 3200 `/ready`.
+        settings["http_api_prefix"] = svc.path_prefix
+    settings.update({
+        # Explicit: the default changed across Tempo versions (80, 3100, 3200).
+        "server": {"http_listen_port": svc.http_port, "grpc_listen_port": cfg.ports.grpc},
+        "distributor": {
+            "receivers": {
+                "otlp": {
+                    "protocols": {
+                        # Tempo 2.7+ binds receivers to localhost unless told otherwise;
+                        # the ALB and Alloy reach them from other hosts.
+                        "grpc": {"endpoint": f"0.0.0.0:{cfg.ports.otlp_grpc}"},
+                        "http": {"endpoint": f"0.0.0.0:{cfg.ports.otlp_http}"},
+                    },
+                },
+            },
+        },
+        "ingester": {
+            "lifecycler": {"ring": {"replication_factor": 1, "kvstore": {"store": "inmemory"}}},
+        },
+        "storage": {
+            "trace": {
+                "backend": "s3",
+                "s3": {
+                    "bucket": cfg.data_bucket(NAME),
+                    "endpoint": s3_endpoint(cfg),
+                    "region": cfg.aws_region,
+                },
+                "wal": {"path": f"{DATA_DIR}/wal"},
+                "local": {"path": f"{DATA_DIR}/blocks"},
+            },
+        },
+    })
+    return settings
+
+
+def render(cfg: Config) -> dict[str, str]:
+    return {FILE: to_yaml(document(cfg))}
+
+
+def command(cfg: Config) -> list[str]:
+    return [f"-config.file={config_path(FILE)}"]
+
+
+def ports(cfg: Config) -> list[int]:
+    """Container ports the rendered config listens on (ECS port mappings): HTTP, then OTLP."""
+    return [cfg.service(NAME).http_port, cfg.ports.otlp_grpc, cfg.ports.otlp_http]

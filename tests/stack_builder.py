@@ -1,0 +1,33 @@
+"""Build one stack (and the stacks it needs, from the registry) for a variant config.
+
+A full app synth per config variant costs seconds per variant; most variant tests
+only need one stack's JSON. This builds the registry's stacks in order up to the
+one asked for, in a `Testing.app()`, and returns `Testing.synth` of that stack.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cdktf import Testing
+
+from components.registry import STACKS
+from components.shared.stack import LgtmStack
+from config.common import load_config
+
+
+def build_until(stack_id: str, environment: str = "prod", **overrides: object) -> dict[str, LgtmStack]:
+    app = Testing.app()
+    cfg = load_config(environment, **overrides)
+    built: dict[str, LgtmStack] = {}
+    for entry in STACKS:
+        built[entry.stack_id] = entry.build(app, entry.stack_id, cfg, built)
+        if entry.stack_id == stack_id:
+            return built
+    raise KeyError(f"{stack_id} is not in components.registry.STACKS")
+
+
+def synth_stack(stack_id: str, environment: str = "prod", **overrides: object) -> dict[str, Any]:
+    """`Testing.synth` JSON of `stack_id` built from `load_config(environment, **overrides)`."""
+    return json.loads(Testing.synth(build_until(stack_id, environment, **overrides)[stack_id]))

@@ -1,0 +1,257 @@
+"""60-ecs: cluster, Cloud Map, log groups, task definitions (parsed container JSON) and services."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from components.service_configs import render_all
+from tests.conftest import SynthesizedApp, only, resources
+from tests.variants import VARIANT
+
+STACK = "60-ecs"
+SERVICES = ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy")
+
+
+@pytest.fixture(scope="module")
+def variant(synthesized: Callable[..., SynthesizedApp]) -> SynthesizedApp:
+    return synthesized("prod", **VARIANT)
+
+
+def containers(stack: dict[str, Any], service: str) -> dict[str, dict[str, Any]]:
+    definition = resources(stack, "aws_ecs_task_definition")[f"task-{service}"]
+    parsed = json.loads(definition["container_definitions"])
+    assert isinstance(parsed, list)
+    return {container["name"]: container for container in parsed}
+
+
+def decoded_files(init: dict[str, Any]) -> dict[str, str]:
+    """The files the init container writes: its script names them, its environment holds them."""
+    variables = {item["name"]: item["value"] for item in init["environment"]}
+    (script,) = init["command"]
+    files = {}
+    for variable, path in re.findall(r'"\$(LGTM_FILE_\d+)" \| base64 -d > (\S+)', script):
+        files[path.removeprefix("/config/")] = base64.b64decode(variables[variable]).decode()
+    assert len(files) == len(variables), script
+    return files
+
+
+def test_cluster_with_container_insights(prod: SynthesizedApp) -> None:
+    cluster = only(prod.testing_synth(STACK), "aws_ecs_cluster")
+    assert cluster["name"] == "lgtm-ecs-prod-cluster" == prod.config.cluster_name
+    assert cluster["setting"] == [{"name": "containerInsights", "value": "enabled"}]
+
+
+def test_fargate_by_default_and_spot_by_config(prod: SynthesizedApp, variant: SynthesizedApp) -> None:
+    for app, provider in ((prod, "FARGATE"), (variant, "FARGATE_SPOT")):
+        stack = app.testing_synth(STACK)
+        capacity = only(stack, "aws_ecs_cluster_capacity_providers")
+        assert sorted(capacity["capacity_providers"]) == ["FARGATE", "FARGATE_SPOT"]
+        assert capacity["default_capacity_provider_strategy"][0]["capacity_provider"] == provider
+        for service in resources(stack, "aws_ecs_service").values():
+            assert service["capacity_provider_strategy"] == [{"capacity_provider": provider, "weight": 1}]
+            assert "launch_type" not in service
+    assert only(variant.testing_synth(STACK), "aws_ecs_cluster")["setting"][0]["value"] == "disabled"
+
+
+def test_cloud_map_namespace_and_one_dns_name_per_service(prod: SynthesizedApp) -> None:
+    stack = prod.testing_synth(STACK)
+    namespace = only(stack, "aws_service_discovery_private_dns_namespace")
+    assert namespace["name"] == "lgtm.local"
+    assert "10-network" in namespace["vpc"]
+    discovery = resources(stack, "aws_service_discovery_service")
+    assert sorted(d["name"] for d in discovery.values()) == sorted(SERVICES)
+    for entry in discovery.values():
+        assert entry["dns_config"]["dns_records"] == [{"ttl": 10, "type": "A"}]
+        assert entry["dns_config"]["namespace_id"] == "${aws_service_discovery_private_dns_namespace.namespace.id}"
+
+
+def test_one_log_group_per_service_with_retention(prod: SynthesizedApp, variant: SynthesizedApp) -> None:
+    groups = resources(prod.testing_synth(STACK), "aws_cloudwatch_log_group").values()
+    assert sorted(g["name"] for g in groups) == sorted(prod.config.log_group(s) for s in SERVICES)
+    assert {g["retention_in_days"] for g in groups} == {30}
+    variant_groups = resources(variant.testing_synth(STACK), "aws_cloudwatch_log_group").values()
+    assert {g["retention_in_days"] for g in variant_groups} == {90}
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_task_definition_runs_the_upstream_image_on_fargate(prod: SynthesizedApp, service: str) -> None:
+    cfg = prod.config
+    svc = cfg.service(service)
+    stack = prod.testing_synth(STACK)
+    definition = resources(stack, "aws_ecs_task_definition")[f"task-{service}"]
+    assert definition["family"] == f"lgtm-ecs-prod-{service}"
+    assert definition["requires_compatibilities"] == ["FARGATE"]
+    assert definition["network_mode"] == "awsvpc"
+    assert (definition["cpu"], definition["memory"]) == (str(svc.cpu), str(svc.memory))
+    assert "40-iam" in definition["execution_role_arn"] and "execution-role" in definition["execution_role_arn"]
+    assert "40-iam" in definition["task_role_arn"] and service in definition["task_role_arn"]
+    main = containers(stack, service)[service]
+    assert main["image"] == svc.image_ref
+    assert main["essential"] is True
+    assert main["logConfiguration"]["options"]["awslogs-group"] == \
+        f"${{aws_cloudwatch_log_group.log-group-{service}.name}}"
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_init_container_delivers_exactly_the_rendered_files(prod: SynthesizedApp, service: str) -> None:
+    parsed = containers(prod.testing_synth(STACK), service)
+    assert set(parsed) == {"config-init", service}
+    init = parsed["config-init"]
+    assert init["essential"] is False
+    assert init["image"] == prod.config.ecs.init_image
+    assert init["entryPoint"] == ["sh", "-c"]
+    assert {"sourceVolume": "config", "containerPath": "/config", "readOnly": False} in init["mountPoints"]
+    assert decoded_files(init) == render_all(prod.config)[service]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_container_waits_for_init_and_mounts_read_only(prod: SynthesizedApp, service: str) -> None:
+    main = containers(prod.testing_synth(STACK), service)[service]
+    assert main["dependsOn"] == [{"containerName": "config-init", "condition": "SUCCESS"}]
+    assert {"sourceVolume": "config", "containerPath": "/etc/lgtm", "readOnly": True} in main["mountPoints"]
+
+
+@pytest.mark.parametrize("service", ["mimir", "loki", "tempo", "pyroscope", "alloy"])
+def test_service_starts_with_a_file_the_init_container_writes(prod: SynthesizedApp, service: str) -> None:
+    parsed = containers(prod.testing_synth(STACK), service)
+    written = {f"/etc/lgtm/{name}" for name in decoded_files(parsed["config-init"])}
+    command = parsed[service]["command"]
+    config_files = [arg.split("=", 1)[1] if arg.startswith("-config.file=") else arg
+                    for arg in command if arg.startswith(("-config.file=", "/etc/lgtm/"))]
+    assert config_files and set(config_files) <= written, (command, written)
+
+
+def test_init_script_really_writes_the_files(prod: SynthesizedApp, tmp_path: Path) -> None:
+    """Run each init script with a POSIX shell against a temporary directory."""
+    shell = shutil.which("sh")
+    assert shell, "no POSIX sh on PATH: the init-script test needs one"
+    fake_busybox = tmp_path / "busybox-binary"
+    fake_busybox.write_text("#!/bin/sh\n")
+    for service in SERVICES:
+        init = containers(prod.testing_synth(STACK), service)["config-init"]
+        volume = tmp_path / service
+        volume.mkdir()
+        # "/config/" (with its slash) never occurs inside a file name such as config.alloy.
+        script = init["command"][0].replace("cp /bin/busybox", f"cp {fake_busybox}", 1)
+        script = script.replace("/config/", f"{volume}/")
+        env = {"PATH": "/usr/bin:/bin", **{item["name"]: item["value"] for item in init["environment"]}}
+        subprocess.run([shell, "-c", script], env=env, check=True, timeout=30)
+        for name, text in render_all(prod.config)[service].items():
+            assert (volume / name).read_text() == text, (service, name)
+        assert (volume / "bin" / "busybox").stat().st_mode & 0o777 == 0o755
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_container_health_check_uses_the_readiness_path(prod: SynthesizedApp, service: str) -> None:
+    svc = prod.config.service(service)
+    main = containers(prod.testing_synth(STACK), service)[service]
+    check = main["healthCheck"]
+    assert check["command"] == ["CMD", "/etc/lgtm/bin/busybox", "wget", "-q", "-O", "/dev/null",
+                                f"http://127.0.0.1:{svc.http_port}{svc.readiness_path}"]
+    assert check["startPeriod"] > 0 and check["retries"] >= 1
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_port_mappings_cover_every_target_port(prod: SynthesizedApp, service: str) -> None:
+    svc = prod.config.service(service)
+    main = containers(prod.testing_synth(STACK), service)[service]
+    mapped = {mapping["containerPort"] for mapping in main["portMappings"]}
+    assert svc.http_port in mapped
+    assert {target.port for target in svc.targets} <= mapped
+
+
+def test_grafana_state_on_its_efs_access_point(prod: SynthesizedApp) -> None:
+    stack = prod.testing_synth(STACK)
+    definition = resources(stack, "aws_ecs_task_definition")["task-grafana"]
+    (efs,) = [v for v in definition["volume"] if "efs_volume_configuration" in v]
+    config = efs["efs_volume_configuration"]
+    assert config["transit_encryption"] == "ENABLED"
+    assert config["authorization_config"]["iam"] == "ENABLED"
+    assert "20-storage" in config["authorization_config"]["access_point_id"]
+    assert "grafana" in config["authorization_config"]["access_point_id"]
+    assert "20-storage" in config["file_system_id"]
+    main = containers(stack, "grafana")["grafana"]
+    assert {"sourceVolume": efs["name"], "containerPath": "/var/lib/grafana", "readOnly": False} in main["mountPoints"]
+
+
+def test_grafana_admin_password_from_ssm_secret_never_environment(prod: SynthesizedApp) -> None:
+    stack = prod.testing_synth(STACK)
+    parameter = only(stack, "aws_ssm_parameter")
+    assert parameter["type"] == "SecureString"
+    assert parameter["name"].startswith(prod.config.ssm_prefix + "/")
+    assert parameter["lifecycle"]["ignore_changes"] == ["value"]
+    assert parameter["value"] == "${data.aws_secretsmanager_random_password.grafana-admin-password-generator.random_password}"
+    generator = only({"resource": stack["data"]}, "aws_secretsmanager_random_password")
+    assert generator["password_length"] >= 20
+    main = containers(stack, "grafana")["grafana"]
+    assert main["secrets"] == [{"name": "GF_SECURITY_ADMIN_PASSWORD",
+                                "valueFrom": "${aws_ssm_parameter.grafana-admin-password.arn}"}]
+    environment = {item["name"]: item["value"] for item in main["environment"]}
+    assert "GF_SECURITY_ADMIN_PASSWORD" not in environment
+    assert environment["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    assert environment["GF_PATHS_PROVISIONING"] == "/etc/lgtm/provisioning"
+    assert environment["GF_SERVER_ROOT_URL"].startswith("http://${data.terraform_remote_state.cross-stack-reference-input-50-alb")
+
+
+def test_no_container_carries_secrets_in_plain_environment(prod: SynthesizedApp) -> None:
+    for service in SERVICES:
+        for container in containers(prod.testing_synth(STACK), service).values():
+            for item in container.get("environment", []):
+                assert "PASSWORD" not in item["name"] and "SECRET" not in item["name"], (service, item["name"])
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_network_discovery_and_deployment(prod: SynthesizedApp, service: str) -> None:
+    svc = prod.config.service(service)
+    ecs_service = resources(prod.testing_synth(STACK), "aws_ecs_service")[f"service-{service}"]
+    assert ecs_service["name"] == service
+    assert ecs_service["desired_count"] == svc.desired_count
+    network = ecs_service["network_configuration"]
+    assert network["assign_public_ip"] is False
+    assert len(network["subnets"]) == 2 and all("private-subnet" in s for s in network["subnets"])
+    (group,) = network["security_groups"]
+    assert "ecs-security-group" in group
+    assert ecs_service["service_registries"]["registry_arn"] == f"${{aws_service_discovery_service.discovery-{service}.arn}}"
+    assert ecs_service["deployment_circuit_breaker"] == {"enable": True, "rollback": True}
+    if svc.stateful:
+        assert (ecs_service["deployment_minimum_healthy_percent"], ecs_service["deployment_maximum_percent"]) == (0, 100)
+    else:
+        assert ecs_service["deployment_maximum_percent"] > 100
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_registers_with_each_of_its_target_groups(prod: SynthesizedApp, service: str) -> None:
+    svc = prod.config.service(service)
+    ecs_service = resources(prod.testing_synth(STACK), "aws_ecs_service")[f"service-{service}"]
+    blocks = ecs_service.get("load_balancer", [])
+    assert sorted(b["container_port"] for b in blocks) == sorted(t.port for t in svc.targets)
+    for block in blocks:
+        assert block["container_name"] == service
+        assert "50-alb" in block["target_group_arn"]
+    if svc.targets:
+        assert ecs_service["health_check_grace_period_seconds"] == prod.config.ecs.health_check_grace_period_seconds
+    else:
+        assert "health_check_grace_period_seconds" not in ecs_service
+
+
+def test_tempo_has_two_load_balancer_blocks(prod: SynthesizedApp) -> None:
+    tempo = resources(prod.testing_synth(STACK), "aws_ecs_service")["service-tempo"]
+    ports = sorted(b["container_port"] for b in tempo["load_balancer"])
+    assert ports == [3200, 4318]
+    # Cross-stack references name the producing resource: target-group-<Target.name>.
+    groups = {re.search(r"aws_lb_target_group(target-group-[\w-]+?)arn\}$", b["target_group_arn"]).group(1)
+              for b in tempo["load_balancer"]}
+    assert groups == {"target-group-tempo", "target-group-tempo-otlp"}
+
+
+def test_grace_period_from_config(variant: SynthesizedApp) -> None:
+    mimir = resources(variant.testing_synth(STACK), "aws_ecs_service")["service-mimir"]
+    assert mimir["health_check_grace_period_seconds"] == 240
