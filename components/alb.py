@@ -28,6 +28,7 @@ from cdktf_cdktf_provider_aws.lb_listener_rule import (
     LbListenerRuleConditionPathPattern,
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup, LbTargetGroupHealthCheck
+from cdktf_cdktf_provider_aws.wafv2_web_acl_association import Wafv2WebAclAssociation
 from constructs import Construct
 
 from components.network import NetworkStack
@@ -104,6 +105,10 @@ class AlbStack(LgtmStack):
             enable_deletion_protection=alb_settings.deletion_protection,
             access_logs=access_logs,
         )
+        if alb_settings.web_acl_arn:
+            # The web ACL (rules, rate limits) is the user's: this only puts the ALB behind it.
+            Wafv2WebAclAssociation(self, "web-acl-association", resource_arn=self.alb.arn,
+                                   web_acl_arn=alb_settings.web_acl_arn)
 
         self.target_groups: dict[str, LbTargetGroup] = {}
         for svc, target in cfg.routed_targets:

@@ -3,6 +3,7 @@
 Applied first, by an administrator, with its own state in the hand-made bootstrap
 bucket (`make bootstrap-bucket`). Both resources are `prevent_destroy`: losing them
 loses every other stack's state.
+It also holds the GitHub Actions deploy access (`components/github_deploy_access.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 )
 from constructs import Construct
 
+from components.github_deploy_access import GitHubDeployAccess
 from components.shared.secure_bucket import SecureBucket
 from components.shared.stack import LgtmStack
 from config.common import Config
@@ -34,6 +36,8 @@ class BootstrapStack(LgtmStack):
             versioned=True,
             noncurrent_version_expiration_days=state.noncurrent_version_expiration_days,
             prevent_destroy=True,
+            kms_key_arn=state.kms_key_arn,
+            access_log_bucket=config.storage.access_log_bucket,
         )
         self.lock_table = DynamodbTable(
             self, "lock-table",
@@ -42,7 +46,8 @@ class BootstrapStack(LgtmStack):
             hash_key=LOCK_HASH_KEY,
             attribute=[DynamodbTableAttribute(name=LOCK_HASH_KEY, type="S")],
             point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
-            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True),
+            # Always encrypted; with state.kms_key_arn by that customer-managed key.
+            server_side_encryption=DynamodbTableServerSideEncryption(enabled=True, kms_key_arn=state.kms_key_arn),
             deletion_protection_enabled=True,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
@@ -51,3 +56,6 @@ class BootstrapStack(LgtmStack):
         TerraformOutput(self, "state_bucket_arn", value=self.state_bucket.arn)
         TerraformOutput(self, "lock_table_name", value=self.lock_table.name)
         TerraformOutput(self, "lock_table_arn", value=self.lock_table.arn)
+
+        # The OIDC provider, role and policy GitHub Actions deploys every stack with.
+        self.deploy_access = GitHubDeployAccess(self, "github-deploy-access", config=config)

@@ -11,6 +11,13 @@ curl or wget of their own, so a container health check would otherwise be imposs
 
 Grafana keeps its state on its EFS access point (TLS in transit, IAM authorization) and
 gets its admin password from an SSM SecureString through `secrets`, never `environment`.
+
+Every container's root filesystem is read-only (`ServiceConfig.read_only_root_filesystem`).
+What a service writes, /tmp and its renderer's `SCRATCH_DIRS`, are task scratch volumes
+(Fargate ephemeral storage, like the container layer they replace); Fargate creates them
+root-owned, so the init container (root, it exits before the service starts) makes /tmp
+1777 and hands each data directory to `ServiceConfig.user`, the non-root user the service
+container runs as (None keeps the image's user: Alloy's root).
 """
 
 from __future__ import annotations
@@ -69,6 +76,11 @@ CONFIG_VOLUME = "config"
 INIT_CONTAINER = "config-init"
 INIT_MOUNT = "/config"
 """Where the init container sees the config volume (read-write, for it only)."""
+TMP_DIR = "/tmp"
+SCRATCH_MOUNT_ROOT = "/scratch"
+"""Where the init container sees the task's scratch volumes, to hand them to the service's user."""
+TMP_MODE = "1777"
+DATA_DIR_MODE = "0750"
 BUSYBOX_IN_VOLUME = f"{TOOLS_DIR}/busybox"
 FILE_VARIABLE_PREFIX = "LGTM_FILE_"
 ADMIN_PASSWORD_LENGTH = 32
@@ -85,8 +97,44 @@ def capacity_provider(cfg: Config) -> str:
     return "FARGATE_SPOT" if cfg.ecs.fargate_spot else "FARGATE"
 
 
-def init_script(files: dict[str, str]) -> str:
-    """The init container's shell script: decode each file from its variable, copy busybox."""
+def scratch_dirs(svc: ServiceConfig) -> list[str]:
+    """Where the service container writes outside EFS: /tmp and its renderer's data directories.
+
+    Each is a task scratch volume (Fargate ephemeral storage, as the container's own layer was),
+    so the root filesystem can be read-only. A directory under /tmp lives on /tmp's volume.
+    """
+    dirs = [TMP_DIR]
+    for path in RENDERERS[svc.service_kind].SCRATCH_DIRS:
+        if not (path == TMP_DIR or path.startswith(f"{TMP_DIR}/")) and path not in dirs:
+            dirs.append(path)
+    return dirs
+
+
+def scratch_volume_name(path: str) -> str:
+    return "scratch-" + path.strip("/").replace("/", "-")
+
+
+def scratch_init_mount(path: str) -> str:
+    """Where the init container mounts the scratch volume of `path` (e.g. /scratch/var-tempo)."""
+    return f"{SCRATCH_MOUNT_ROOT}/{scratch_volume_name(path).removeprefix('scratch-')}"
+
+
+def scratch_steps(svc: ServiceConfig) -> list[str]:
+    """Shell steps that hand the scratch volumes (root-owned on Fargate) to the service's user."""
+    steps = []
+    for path in scratch_dirs(svc):
+        mount = scratch_init_mount(path)
+        if path == TMP_DIR:
+            steps.append(f"chmod {TMP_MODE} {mount}")
+        elif svc.user is not None:
+            steps.append(f"chown {svc.user} {mount}")
+            steps.append(f"chmod {DATA_DIR_MODE} {mount}")
+    return steps
+
+
+def init_script(files: dict[str, str], *, scratch: list[str] | None = None) -> str:
+    """The init container's shell script: decode each file from its variable, copy busybox,
+    then run the `scratch` steps (see `scratch_steps`)."""
     steps = ["set -eu", f"mkdir -p {INIT_MOUNT}/{TOOLS_DIR}"]
     for index, filename in enumerate(sorted(files)):
         target = shlex.quote(f"{INIT_MOUNT}/{filename}")
@@ -95,6 +143,7 @@ def init_script(files: dict[str, str]) -> str:
     # The upstream images without a shell get a static busybox for their health checks.
     steps.append(f"cp /bin/busybox {INIT_MOUNT}/{BUSYBOX_IN_VOLUME}")
     steps.append(f"chmod 0755 {INIT_MOUNT}/{BUSYBOX_IN_VOLUME}")
+    steps.extend(scratch or [])
     return " && ".join(steps)
 
 
@@ -118,19 +167,28 @@ def container_definitions(cfg: Config, svc: ServiceConfig, *, log_group: str,
                           environment: dict[str, str] | None = None,
                           secrets: dict[str, str] | None = None) -> list[dict[str, Any]]:
     """The init container and the service container of one task (parsed JSON, before dumps)."""
-    renderer = RENDERERS[svc.name]
+    renderer = RENDERERS[svc.service_kind]
     files: dict[str, str] = renderer.render(cfg)
     init = {
         "name": INIT_CONTAINER,
         "image": cfg.ecs.init_image,
         "essential": False,
         "entryPoint": ["sh", "-c"],
-        "command": [init_script(files)],
+        "command": [init_script(files, scratch=scratch_steps(svc))],
         "environment": init_environment(files),
-        "mountPoints": [{"sourceVolume": CONFIG_VOLUME, "containerPath": INIT_MOUNT, "readOnly": False}],
+        "mountPoints": [
+            {"sourceVolume": CONFIG_VOLUME, "containerPath": INIT_MOUNT, "readOnly": False},
+            *({"sourceVolume": scratch_volume_name(path),
+               "containerPath": scratch_init_mount(path), "readOnly": False}
+              for path in scratch_dirs(svc)),
+        ],
+        # It writes only to its volumes. It stays root: handing the scratch volumes over takes chown.
+        "readonlyRootFilesystem": True,
         "logConfiguration": log_configuration(cfg, log_group, INIT_CONTAINER),
     }
     mounts = [{"sourceVolume": CONFIG_VOLUME, "containerPath": CONFIG_MOUNT, "readOnly": True}]
+    mounts.extend({"sourceVolume": scratch_volume_name(path), "containerPath": path, "readOnly": False}
+                  for path in scratch_dirs(svc))
     if svc.efs is not None:
         mounts.append({"sourceVolume": efs_volume_name(svc), "containerPath": svc.efs.container_path,
                        "readOnly": False})
@@ -152,6 +210,10 @@ def container_definitions(cfg: Config, svc: ServiceConfig, *, log_group: str,
         "secrets": [{"name": name, "valueFrom": arn} for name, arn in sorted((secrets or {}).items())],
         "logConfiguration": log_configuration(cfg, log_group, svc.name),
     }
+    if svc.read_only_root_filesystem:
+        service["readonlyRootFilesystem"] = True
+    if svc.user is not None:
+        service["user"] = svc.user
     command = renderer.command(cfg)
     if command:
         service["command"] = command
@@ -199,6 +261,8 @@ class EcsStack(LgtmStack):
             self, "grafana-admin-password",
             name=f"{cfg.ssm_prefix}/grafana/admin-password",
             type="SecureString",
+            # None: the account's aws/ssm key; a customer-managed key when config names one.
+            key_id=cfg.ecs.secrets_kms_key_arn,
             value=password.random_password,
             description="Grafana admin password (generated once; rotate by editing the parameter)",
             # The generator yields a new value on every plan: keep the first one.
@@ -222,6 +286,7 @@ class EcsStack(LgtmStack):
             definitions = container_definitions(cfg, svc, log_group=log_group.name,
                                                 environment=environment, secrets=secrets)
             volumes = [EcsTaskDefinitionVolume(name=CONFIG_VOLUME)]
+            volumes.extend(EcsTaskDefinitionVolume(name=scratch_volume_name(path)) for path in scratch_dirs(svc))
             if svc.efs is not None:
                 volumes.append(EcsTaskDefinitionVolume(
                     name=efs_volume_name(svc),

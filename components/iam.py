@@ -41,6 +41,7 @@ OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation")
 # Tempo tags the objects it writes (its documented S3 permissions include these).
 EXTRA_OBJECT_ACTIONS: dict[str, tuple[str, ...]] = {"tempo": ("s3:GetObjectTagging", "s3:PutObjectTagging")}
+DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
 
 
@@ -118,6 +119,11 @@ class IamStack(LgtmStack):
              "Resource": self._arn("ssm", f"parameter{cfg.ssm_prefix}/*")},
             {"Sid": "ReadThisProjectsSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
              "Resource": self._arn("secretsmanager", f"secret:{cfg.ssm_prefix}/*")},
+            # A customer-managed key on the SecureStrings: the agent decrypts them, through SSM only.
+            *([{"Sid": "DecryptThisProjectsSecrets", "Effect": "Allow", "Action": "kms:Decrypt",
+                "Resource": cfg.ecs.secrets_kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"ssm.{cfg.aws_region}.amazonaws.com"}}}]
+              if cfg.ecs.secrets_kms_key_arn else []),
         ]
 
     def _task_statements(self, svc: ServiceConfig) -> list[Statement]:
@@ -132,7 +138,7 @@ class IamStack(LgtmStack):
                 "Condition": {"StringEquals": {
                     "elasticfilesystem:AccessPointArn": self.storage.access_point_arns[svc.name]}},
             })
-        if svc.name == COLLECTOR:
+        if svc.service_kind == COLLECTOR:
             cluster = self.config.cluster_name
             statements.extend([
                 # ListTasks takes no resource ARN; the condition pins it to this cluster.
@@ -151,8 +157,19 @@ class IamStack(LgtmStack):
             object_arns = [f"{bucket_arn}/{prefix}/*" for prefix in prefixes]
         else:
             object_arns = [f"{bucket_arn}/*"]
-        return [
+        statements: list[Statement] = [
             {"Sid": "ListOwnBucket", "Effect": "Allow", "Action": list(BUCKET_ACTIONS), "Resource": bucket_arn},
             {"Sid": "ReadWriteOwnObjects", "Effect": "Allow",
              "Action": [*OBJECT_ACTIONS, *EXTRA_OBJECT_ACTIONS.get(svc.name, ())], "Resource": object_arns},
         ]
+        kms_key_arn = self.config.storage.kms_key_arn
+        if kms_key_arn:
+            # SSE-KMS objects: S3 calls KMS on the caller's behalf, for this bucket only.
+            statements.append({
+                "Sid": "UseDataKeyForOwnBucket", "Effect": "Allow", "Action": list(DATA_KEY_ACTIONS),
+                "Resource": kms_key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{self.config.aws_region}.amazonaws.com"},
+                              # The bucket ARN with S3 Bucket Keys (SecureBucket turns them on), else the object's.
+                              "ArnLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]}},
+            })
+        return statements

@@ -142,6 +142,14 @@ class SecurityGroupsStack(LgtmStack):
                 referenced_security_group_id=ecs, description=use.description,
             )
 
+        # Applications elsewhere in the VPC send OTLP to Alloy (alloy.<namespace>); nothing
+        # outside the VPC can: OTLP from the internet arrives only via the ALB's /v1/traces.
+        for transport, port in (("grpc", cfg.ports.otlp_grpc), ("http", cfg.ports.otlp_http)):
+            VpcSecurityGroupIngressRule(
+                self, f"ecs-ingress-otlp-{transport}-from-vpc", security_group_id=ecs,
+                ip_protocol=TCP, from_port=port, to_port=port, cidr_ipv4=network.vpc_cidr,
+                description=f"OTLP {transport} to Alloy from applications inside the VPC",
+            )
         VpcSecurityGroupEgressRule(
             self, "ecs-egress-https", security_group_id=ecs,
             ip_protocol=TCP, from_port=cfg.ports.https, to_port=cfg.ports.https, cidr_ipv4=ANYWHERE_IPV4,

@@ -93,6 +93,8 @@ class StorageStack(LgtmStack):
             abort_incomplete_multipart_days=storage.abort_incomplete_multipart_days,
             expiration_days=storage.data_expiration_days,
             expiration_prefixes=expiration_prefixes,
+            kms_key_arn=storage.kms_key_arn,
+            access_log_bucket=storage.access_log_bucket,
         )
 
     def _file_system(self, network: NetworkStack) -> None:
@@ -108,6 +110,7 @@ class StorageStack(LgtmStack):
             self, "file-system",
             creation_token=cfg.resource_name("state"),
             encrypted=True,
+            kms_key_id=cfg.storage.kms_key_arn,
             lifecycle_policy=[EfsFileSystemLifecyclePolicy(transition_to_ia=cfg.storage.efs_transition_to_ia)],
             tags={"Name": cfg.resource_name("state")},
         )

@@ -20,6 +20,8 @@ DEFAULT_ENVIRONMENT = LEGACY_ENVIRONMENT
 ENVIRONMENT_VARIABLE = "LGTM_ENVIRONMENT"
 ENVIRONMENT_CONTEXT_KEY = "environment"
 NAME_PREFIX = "jsj-lgtm"
+CORE_SERVICES = ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy")
+COLLECTOR_KIND = "alloy"
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,10 @@ class StateConfig:
     """Also lock with an S3 lock file (Terraform >= 1.10), bootstrap included."""
     noncurrent_version_expiration_days: int = 90
     """Old state versions are kept this long in the state bucket."""
+    kms_key_arn: str | None = None
+    """Customer-managed KMS key (ARN, in aws_region) for the state bucket's default encryption and
+    the lock table. None: SSE-S3 (AES256) and DynamoDB's AWS-owned key; a CMK costs money and its key
+    policy is the account's business, so it is opt-in (checkov CKV_AWS_145/CKV_AWS_119 skipped until set)."""
 
     def state_key(self, stack_id: str) -> str:
         return f"{self.state_key_prefix}/{stack_id}/terraform.tfstate"
@@ -98,6 +104,12 @@ class StorageConfig:
     noncurrent_version_expiration_days: int = 7
     """Data buckets are versioned; overwritten/deleted object versions are kept this long."""
     mimir_prefixes: MimirStoragePrefixes = field(default_factory=MimirStoragePrefixes)
+    kms_key_arn: str | None = None
+    """Customer-managed KMS key (ARN, in aws_region) for the data buckets and EFS; the task roles get
+    kms:Decrypt/GenerateDataKey on it. None: SSE-S3 (AES256) and EFS's AWS-managed key."""
+    access_log_bucket: str | None = None
+    """Existing bucket that receives S3 server access logs of the state bucket and every data bucket
+    (prefix `<bucket>/`); it must grant logging.s3.amazonaws.com PutObject. None: no access logs."""
 
 
 @dataclass(frozen=True)
@@ -162,10 +174,23 @@ class ServiceConfig:
     """Keeps its data in an S3 bucket of its own (`Config.data_bucket(name)`), made by 20-storage."""
     efs: EfsVolume | None = None
     """On-disk state on EFS (an access point made by 20-storage); None keeps none."""
+    kind: str = ""
+    """Which core service this runs (picks its config renderer); empty means `name`.
+    Services beyond the six core ones are further Alloy collectors: kind 'alloy'."""
+    user: str | None = None
+    """`uid[:gid]` (numeric, not root) the service container runs as; None keeps the image's own
+    user. 60-ecs hands the task's scratch volumes to this user."""
+    read_only_root_filesystem: bool = True
+    """The container's root filesystem is read-only: it writes only to /tmp and its data directory
+    (task scratch volumes, see 60-ecs) and its EFS volume. False only for an image that writes elsewhere."""
 
     @property
     def image_ref(self) -> str:
         return f"{self.image}:{self.tag}"
+
+    @property
+    def service_kind(self) -> str:
+        return self.kind or self.name
 
 
 @dataclass(frozen=True)
@@ -192,6 +217,10 @@ class AlbConfig:
     drop_invalid_header_fields: bool = True
     desync_mitigation_mode: str = "strictest"
     """How the ALB treats HTTP desync (request smuggling) risks: monitor, defensive or strictest."""
+    web_acl_arn: str | None = None
+    """Existing regional WAFv2 web ACL to associate with the ALB. None: no WAF (its rules and cost
+    are the user's choice; checkov CKV2_AWS_28 skipped until set). Once set, checkov's CKV2_AWS_76
+    (Log4j managed rule group in the ACL) runs too and cannot see an ACL made elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -206,6 +235,11 @@ class EcsConfig:
     """Image of the init container that writes rendered configs into the task volume."""
     grafana_admin_user: str = "admin"
     log_kms_key_arn: str | None = None
+    """Customer-managed KMS key (ARN) for the ECS and VPC flow log groups; its key policy must allow
+    logs.<region>.amazonaws.com. None: CloudWatch Logs' own encryption."""
+    secrets_kms_key_arn: str | None = None
+    """Customer-managed KMS key (ARN) for the SSM SecureString secrets (Grafana's admin password);
+    the execution role gets kms:Decrypt on it. None: the account's aws/ssm key."""
     health_check_grace_period_seconds: int = 180
     """Load-balanced services ignore ALB health checks this long after a task starts
     (Mimir, Loki and Tempo report ready only after joining their rings)."""
@@ -230,25 +264,30 @@ def _default_services() -> tuple[ServiceConfig, ...]:
         ServiceConfig(
             name="grafana", image="grafana/grafana", tag="11.4.0", cpu=512, memory=1024,
             http_port=3000, readiness_path="/api/health",
-            # uid/gid 472 is the grafana user of the upstream image.
+            # uid/gid 472 is the grafana user of the upstream image (its USER).
+            user="472",
             efs=EfsVolume(container_path="/var/lib/grafana", root_directory="/grafana", uid=472, gid=472),
             targets=(Target(name="grafana", port=3000, health_check_path="/api/health"),),
         ),
         ServiceConfig(
             name="mimir", image="grafana/mimir", tag="2.14.2", cpu=1024, memory=2048,
             http_port=8080, object_storage=True, readiness_path="/ready",
+            # The distroless image runs as root by default; its static binary needs no user of its own.
+            user="10001:10001",
             targets=(Target(name="mimir", port=8080, health_check_path="/ready",
                             paths=("/api/v1/push",), priority=100),),
         ),
         ServiceConfig(
             name="loki", image="grafana/loki", tag="3.3.2", cpu=1024, memory=2048,
             http_port=3100, object_storage=True, readiness_path="/ready",
+            user="10001:10001",  # the image's loki user (USER 10001)
             targets=(Target(name="loki", port=3100, health_check_path="/ready",
                             paths=("/loki/*",), priority=200),),
         ),
         ServiceConfig(
             name="tempo", image="grafana/tempo", tag="2.7.1", cpu=1024, memory=2048,
             http_port=3200, object_storage=True, readiness_path="/ready", path_prefix="/tempo",
+            user="10001:10001",  # the image's tempo user (USER 10001:10001)
             targets=(
                 Target(name="tempo-otlp", port=4318, health_check_path="/ready",
                        health_check_port=3200, paths=("/v1/traces",), priority=300),
@@ -259,12 +298,15 @@ def _default_services() -> tuple[ServiceConfig, ...]:
         ServiceConfig(
             name="pyroscope", image="grafana/pyroscope", tag="1.10.0", cpu=512, memory=1024,
             http_port=4040, object_storage=True, readiness_path="/pyroscope/ready", path_prefix="/pyroscope",
+            user="10001:10001",  # the image's pyroscope user (USER pyroscope, 10001)
             targets=(Target(name="pyroscope", port=4040, health_check_path="/pyroscope/ready",
                             paths=("/pyroscope/*",), priority=500),),
         ),
         ServiceConfig(
             name="alloy", image="grafana/alloy", tag="v1.5.1", cpu=512, memory=1024,
             http_port=12345, readiness_path="/-/ready", stateful=False,
+            # No user: the image runs as root and upstream calls its non-root mode (uid 473)
+            # experimental; its root filesystem is read-only all the same.
         ),
     )
 

@@ -275,10 +275,13 @@ def _ingress(cfg: Config) -> Iterator[Violation]:
 
 
 def _services(cfg: Config) -> Iterator[Violation]:
+    from config.common import COLLECTOR_KIND, CORE_SERVICES
+
     names = [s.name for s in cfg.services]
-    for required in ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy"):
+    for required in CORE_SERVICES:
         if required not in names:
             yield Violation("services", f"the stack needs a {required!r} service", names)
+    collector_port = next((s.http_port for s in cfg.services if s.name == COLLECTOR_KIND), None)
     priorities: dict[int, str] = {}
     target_names: set[str] = set()
     defaults = 0
@@ -289,6 +292,17 @@ def _services(cfg: Config) -> Iterator[Violation]:
                                  "lowercase letters, digits or '-'")
         if names.count(svc.name) > 1:
             yield Violation(f"{field}.name", "service names are unique", svc.name)
+        if svc.kind and svc.kind != svc.name and (svc.name in CORE_SERVICES or svc.kind != COLLECTOR_KIND):
+            yield Violation(f"{field}.kind", f"core services are their own kind; services beyond "
+                            f"{list(CORE_SERVICES)} are further Alloy collectors (kind {COLLECTOR_KIND!r})",
+                            svc.kind)
+        if svc.name not in CORE_SERVICES and svc.service_kind != COLLECTOR_KIND:
+            yield Violation(f"{field}.kind", f"services beyond {list(CORE_SERVICES)} are further Alloy "
+                            f"collectors: set kind={COLLECTOR_KIND!r}", svc.kind)
+        if svc.service_kind == COLLECTOR_KIND and collector_port is not None and svc.http_port != collector_port:
+            # Collectors share one rendered config and command, which listen on alloy's port.
+            yield Violation(f"{field}.http_port", f"Alloy collectors listen on the 'alloy' service's port "
+                            f"{collector_port}", svc.http_port)
         yield from check_port(f"{field}.http_port", svc.http_port)
         if not svc.image or not svc.tag or ":" in svc.tag or svc.tag == "latest":
             yield Violation(f"{field}.tag", "images are pinned to an explicit tag other than 'latest'",
@@ -392,8 +406,50 @@ def _iam_role_names(cfg: Config) -> Iterator[Violation]:
                                  "must fit IAM's 64 characters of letters, digits and +=,.@_-")
 
 
+KMS_KEY_RULE = "KMS key ARNs look like 'arn:aws:kms:<region>:<account>:key/<key id>' (a key, not an alias)"
+_KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:(?P<region>[a-z0-9-]+):\d{12}:key/[A-Za-z0-9-]+$")
+WEB_ACL_RULE = "regional WAFv2 web ACL ARNs look like 'arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>'"
+_WEB_ACL = re.compile(r"^arn:aws[a-z-]*:wafv2:(?P<region>[a-z0-9-]+):\d{12}:regional/webacl/[\w-]+/[\w-]+$")
+USER_RULE = "container users are a numeric 'uid' or 'uid:gid' other than root (uid 0)"
+_USER = re.compile(r"^[1-9]\d{0,9}(:\d{1,10})?$")
+
+
+def _regional_arn(field: str, arn: str | None, pattern: re.Pattern[str], rule: str,
+                  region: str) -> Iterator[Violation]:
+    """An ARN of the given shape in the config's region (S3, DynamoDB, EFS, logs and ALBs use
+    only keys and web ACLs of their own region)."""
+    if arn is None:
+        return
+    match = pattern.match(arn)
+    if not match:
+        yield Violation(field, rule, arn)
+    elif match.group("region") != region:
+        yield Violation(field, f"must be in aws_region {region}", arn)
+
+
+def _security(cfg: Config) -> Iterator[Violation]:
+    """Opt-in hardening settings (see .checkov.yaml: each removes a skipped check)."""
+    for field, arn in (("state.kms_key_arn", cfg.state.kms_key_arn),
+                       ("storage.kms_key_arn", cfg.storage.kms_key_arn),
+                       ("ecs.log_kms_key_arn", cfg.ecs.log_kms_key_arn),
+                       ("ecs.secrets_kms_key_arn", cfg.ecs.secrets_kms_key_arn)):
+        yield from _regional_arn(field, arn, _KMS_KEY, KMS_KEY_RULE, cfg.aws_region)
+    yield from _regional_arn("alb.web_acl_arn", cfg.alb.web_acl_arn, _WEB_ACL, WEB_ACL_RULE, cfg.aws_region)
+    log_bucket = cfg.storage.access_log_bucket
+    if log_bucket is not None:
+        yield from check_s3_bucket("storage.access_log_bucket", log_bucket)
+        logged = {cfg.state.state_bucket, *(cfg.data_bucket(svc.name) for svc in cfg.object_storage_services)}
+        if log_bucket in logged:
+            # A bucket logging into itself writes a log object per log object, forever.
+            yield Violation("storage.access_log_bucket", "must not be one of the buckets it logs "
+                            "(the state bucket or a data bucket)", log_bucket)
+    for i, svc in enumerate(cfg.services):
+        if svc.user is not None:
+            yield from check_pattern(f"services[{i}]({svc.name}).user", svc.user, _USER, USER_RULE)
+
+
 RULE_GROUPS = (_identity, _state, _network_rules, _storage, _ingress, _services, _alb_ecs_github,
-               _iam_role_names)
+               _iam_role_names, _security)
 
 
 def violations(cfg: Config) -> list[Violation]:

@@ -93,3 +93,9 @@ def only(stack: dict[str, Any], resource_type: str) -> dict[str, Any]:
     found = resources(stack, resource_type)
     assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
     return next(iter(found.values()))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    # `make bench` reads this line to count full-app synths per test session.
+    if os.environ.get("LGTM_REPORT_SYNTH_COUNT"):
+        terminalreporter.write_line(f"full-app synths this session: {SYNTH_COUNT['full_app']}")

@@ -307,3 +307,82 @@ def test_github_deploy_access_settings(field: str, value: str) -> None:
 
     error = rejected(github=replace(GitHubConfig(), **{field: value}))
     assert_names(error, f"github.{field}", value)
+
+
+def test_extra_services_must_be_alloy_collectors() -> None:
+    base = load_config()
+    grafana_copy = replace(base.service("grafana"), name="grafana-2", targets=())
+    error = rejected(services=base.services + (grafana_copy,))
+    assert_names(error, "services[6](grafana-2).kind", "")
+
+
+def test_core_service_cannot_change_kind() -> None:
+    services = tuple(replace(s, kind="alloy") if s.name == "loki" else s for s in load_config().services)
+    assert_names(rejected(services=services), "services[2](loki).kind", "alloy")
+
+
+def test_extra_collector_listens_on_alloys_port() -> None:
+    base = load_config()
+    collector = replace(base.service("alloy"), name="alloy-2", kind="alloy", http_port=12346)
+    assert_names(rejected(services=base.services + (collector,)), "services[6](alloy-2).http_port", 12346)
+
+
+def test_extra_alloy_collectors_are_accepted() -> None:
+    base = load_config()
+    collectors = tuple(replace(base.service("alloy"), name=f"alloy-{i}", kind="alloy") for i in (2, 3))
+    cfg = load_config(services=base.services + collectors)
+    assert [s.service_kind for s in cfg.services[-2:]] == ["alloy", "alloy"]
+
+
+# Opt-in hardening (each removes a check .checkov.yaml skips).
+GOOD_KMS_KEY = "arn:aws:kms:ap-northeast-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OTHER_REGION_KMS_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KMS_ALIAS = "arn:aws:kms:ap-northeast-2:123456789012:alias/lgtm"
+
+
+def _kms_overrides(field: str, arn: str) -> dict[str, object]:
+    from config.common import EcsConfig, StorageConfig
+
+    section, name = field.split(".")
+    if section == "state":
+        return {"state": replace(default_state("prod"), **{name: arn})}
+    if section == "storage":
+        return {"storage": StorageConfig(**{name: arn})}
+    return {"ecs": EcsConfig(**{name: arn})}
+
+
+@pytest.mark.parametrize("field", ["state.kms_key_arn", "storage.kms_key_arn", "ecs.log_kms_key_arn",
+                                   "ecs.secrets_kms_key_arn"])
+@pytest.mark.parametrize("arn, rule", [(KMS_ALIAS, "KMS key ARNs"), ("1234abcd", "KMS key ARNs"),
+                                       (OTHER_REGION_KMS_KEY, "must be in aws_region")])
+def test_kms_keys_are_key_arns_in_the_region(field: str, arn: str, rule: str) -> None:
+    error = rejected(**_kms_overrides(field, arn))
+    assert_names(error, field, arn)
+    assert rule in str(error)
+    load_config(**_kms_overrides(field, GOOD_KMS_KEY))  # the right shape is accepted
+
+
+def test_web_acl_is_a_regional_wafv2_acl_in_the_region() -> None:
+    from config.common import AlbConfig
+
+    cloudfront_acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/lgtm/a1b2c3d4"
+    assert_names(rejected(alb=AlbConfig(web_acl_arn=cloudfront_acl)), "alb.web_acl_arn", cloudfront_acl)
+    other_region = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/lgtm/a1b2c3d4"
+    error = rejected(alb=AlbConfig(web_acl_arn=other_region))
+    assert_names(error, "alb.web_acl_arn", other_region)
+    assert "must be in aws_region" in str(error)
+
+
+@pytest.mark.parametrize("bucket", ["Bad_Bucket", "jsj-lgtm-terraform-state-prod", "jsj-lgtm-loki-prod"])
+def test_access_log_bucket_is_a_bucket_name_and_not_a_logged_bucket(bucket: str) -> None:
+    from config.common import StorageConfig
+
+    assert_names(rejected(storage=StorageConfig(access_log_bucket=bucket)), "storage.access_log_bucket", bucket)
+
+
+@pytest.mark.parametrize("user", ["0", "0:0", "root", "grafana", "472:", "-1", ""])
+def test_service_users_are_numeric_and_not_root(user: str) -> None:
+    services = tuple(replace(s, user=user) if s.name == "tempo" else s for s in load_config().services)
+    error = rejected(services=services)
+    assert_names(error, "services[3](tempo).user", user)
+    assert "other than root" in str(error)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -78,7 +79,7 @@ def test_one_log_group_per_service_with_retention(prod: SynthesizedApp, variant:
     assert sorted(g["name"] for g in groups) == sorted(prod.config.log_group(s) for s in SERVICES)
     assert {g["retention_in_days"] for g in groups} == {30}
     variant_groups = resources(variant.testing_synth(STACK), "aws_cloudwatch_log_group").values()
-    assert {g["retention_in_days"] for g in variant_groups} == {90}
+    assert {g["retention_in_days"] for g in variant_groups} == {365}
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -142,11 +143,29 @@ def test_init_script_really_writes_the_files(prod: SynthesizedApp, tmp_path: Pat
         # "/config/" (with its slash) never occurs inside a file name such as config.alloy.
         script = init["command"][0].replace("cp /bin/busybox", f"cp {fake_busybox}", 1)
         script = script.replace("/config/", f"{volume}/")
+        # The scratch volumes (Fargate makes them, empty): directories of their own here.
+        scratch = tmp_path / f"{service}-scratch"
+        mounts = [m["containerPath"] for m in init["mountPoints"] if m["containerPath"].startswith("/scratch/")]
+        assert mounts, "the init container mounts no scratch volume"
+        for mount in mounts:
+            (scratch / mount.removeprefix("/scratch/")).mkdir(parents=True)
+        script = script.replace("/scratch/", f"{scratch}/")
+        if os.geteuid() != 0:
+            script = script.replace("chown ", "true ")  # chown to another user needs root
         env = {"PATH": "/usr/bin:/bin", **{item["name"]: item["value"] for item in init["environment"]}}
         subprocess.run([shell, "-c", script], env=env, check=True, timeout=30)
         for name, text in render_all(prod.config)[service].items():
             assert (volume / name).read_text() == text, (service, name)
         assert (volume / "bin" / "busybox").stat().st_mode & 0o777 == 0o755
+        # /tmp is everyone's (sticky); a data directory belongs to the service's user.
+        svc = prod.config.service(service)
+        assert (scratch / "tmp").stat().st_mode & 0o7777 == 0o1777, service
+        for mount in mounts:
+            if mount != "/scratch/tmp" and svc.user is not None:
+                stat = (scratch / mount.removeprefix("/scratch/")).stat()
+                assert stat.st_mode & 0o777 == 0o750, (service, mount)
+                if os.geteuid() == 0:
+                    assert f"{stat.st_uid}:{stat.st_gid}" == svc.user, (service, mount)
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -255,3 +274,45 @@ def test_tempo_has_two_load_balancer_blocks(prod: SynthesizedApp) -> None:
 def test_grace_period_from_config(variant: SynthesizedApp) -> None:
     mimir = resources(variant.testing_synth(STACK), "aws_ecs_service")["service-mimir"]
     assert mimir["health_check_grace_period_seconds"] == 240
+
+
+def test_extra_alloy_collectors_get_their_own_service_role_and_alloy_config(
+        synthesized: Callable[..., SynthesizedApp]) -> None:
+    from dataclasses import replace
+
+    from config.common import load_config
+
+    base = load_config()
+    collector = replace(base.service("alloy"), name="alloy-2", kind="alloy")
+    app = synthesized("prod", services=base.services + (collector,))
+    ecs = app.stack_json(STACK)
+    assert "service-alloy-2" in resources(ecs, "aws_ecs_service")
+    assert decoded_files(containers(ecs, "alloy-2")["config-init"]) == \
+        decoded_files(containers(ecs, "alloy")["config-init"])
+    roles = resources(app.stack_json("40-iam"), "aws_iam_role")
+    assert any(role["name"] == "lgtm-ecs-prod-alloy-2-task" for role in roles.values())
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_read_only_root_with_scratch_volumes_for_what_the_service_writes(prod: SynthesizedApp,
+                                                                         service: str) -> None:
+    """The root filesystem is read-only; /tmp and the service's data directory are task volumes."""
+    from components.service_configs import RENDERERS
+
+    stack = prod.testing_synth(STACK)
+    parsed = containers(stack, service)
+    main, init = parsed[service], parsed["config-init"]
+    assert main["readonlyRootFilesystem"] is True and init["readonlyRootFilesystem"] is True
+    writable = {m["containerPath"]: m["sourceVolume"] for m in main["mountPoints"] if not m["readOnly"]}
+    svc = prod.config.service(service)
+    # A data directory under /tmp (Mimir's) lives on /tmp's volume.
+    expected = {"/tmp"} | {path for path in RENDERERS[service].SCRATCH_DIRS if not path.startswith("/tmp/")}
+    if svc.efs is not None:
+        expected.add(svc.efs.container_path)
+    assert set(writable) == expected
+    volumes = {v["name"]: v for v in resources(stack, "aws_ecs_task_definition")[f"task-{service}"]["volume"]}
+    for path, volume in writable.items():
+        if svc.efs is None or path != svc.efs.container_path:
+            # A plain task volume: Fargate ephemeral storage, shared with the init container.
+            assert set(volumes[volume]) == {"name"}, volumes[volume]
+            assert volume in {m["sourceVolume"] for m in init["mountPoints"]}

@@ -170,3 +170,31 @@ def test_alloy_gets_read_only_task_discovery_and_nothing_else(iam: dict[str, Any
     assert actions_of(statements) == {"ecs:ListTasks", "ecs:DescribeTasks"}
     describe = statement(statements, "DescribeTasksInThisCluster")
     assert describe["Resource"] == f"arn:{PARTITION}:ecs:ap-northeast-2:{ACCOUNT}:task/lgtm-ecs-prod-cluster/*"
+
+
+def test_customer_managed_keys_are_usable_only_where_config_names_them(
+        iam: dict[str, Any], synthesized: Any) -> None:
+    """Prod names no KMS key: no kms action anywhere. The variant's keys: data keys for each bucket
+    owner (through S3, for its own bucket), decrypt for the execution role (through SSM)."""
+    from tests.variants import KMS_KEY_ARN, VARIANT
+
+    prod_policies = [json.loads(p["policy"]) for p in resources(iam, "aws_iam_role_policy").values()]
+    assert not {a for p in prod_policies for a in actions_of(p["Statement"]) if a.startswith("kms:")}
+    variant = synthesized("prod", **VARIANT)
+    variant_iam = variant.testing_synth(STACK)
+    execution = statement(policy_of(variant_iam, "execution-role"), "DecryptThisProjectsSecrets")
+    assert (execution["Action"], execution["Resource"]) == ("kms:Decrypt", KMS_KEY_ARN)
+    assert execution["Condition"] == {"StringEquals": {"kms:ViaService": "ssm.ap-northeast-2.amazonaws.com"}}
+    for svc in variant.config.services:
+        statements = policy_of(variant_iam, f"{svc.name}-task-role") if svc.object_storage or svc.efs or \
+            svc.name == "alloy" else []
+        kms = [s for s in statements if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+        if not svc.object_storage:
+            assert kms == [], svc.name
+            continue
+        (data_key,) = kms
+        assert sorted(as_list(data_key["Action"])) == ["kms:Decrypt", "kms:GenerateDataKey"]
+        assert data_key["Resource"] == KMS_KEY_ARN
+        bucket_arn = statement(statements, "ListOwnBucket")["Resource"]
+        assert data_key["Condition"]["StringEquals"] == {"kms:ViaService": "s3.ap-northeast-2.amazonaws.com"}
+        assert data_key["Condition"]["ArnLike"] == {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]}

@@ -11,6 +11,7 @@ from components.registry import STACK_IDS
 from config.common import AlbConfig, IngressRule, load_config
 from tests.conftest import SynthesizedApp, resources
 from tests.references import referenced_resource
+from tests.security_checks import inbound_rules, open_to_internet, port_range
 from tests.stack_builder import synth_stack
 
 STACK = "30-security-groups"
@@ -22,7 +23,6 @@ ECS = "${aws_security_group.ecs-security-group.id}"
 ALB_TARGET_PORTS = {3000, 8080, 3100, 3200, 4318, 4040}
 # What AWS accepts in a security group rule description.
 DESCRIPTION = re.compile(r"^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{1,255}$")
-PUBLIC = {"0.0.0.0/0", "::/0"}
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +81,18 @@ def test_service_to_service_ports_inside_the_ecs_group(groups: dict[str, Any], p
     intra_out = [r for r in rules(groups, EGRESS, ECS) if r.get("referenced_security_group_id") == ECS]
     assert ports(intra_in) == expected
     assert ports(intra_out) == expected
-    # Nothing reaches the tasks but the ALB and the tasks themselves.
-    assert {r.get("referenced_security_group_id") for r in rules(groups, INGRESS, ECS)} == {ALB, ECS}
+    # Nothing reaches the tasks but the ALB, the tasks themselves, and OTLP from inside the VPC.
+    assert {r.get("referenced_security_group_id") for r in rules(groups, INGRESS, ECS)} == {ALB, ECS, None}
+
+
+def test_applications_in_the_vpc_reach_alloy_otlp_and_nothing_else(groups: dict[str, Any],
+                                                                  prod: SynthesizedApp) -> None:
+    cfg = prod.config
+    by_cidr = [r for r in rules(groups, INGRESS, ECS) if "referenced_security_group_id" not in r]
+    assert ports(by_cidr) == {("tcp", cfg.ports.otlp_grpc), ("tcp", cfg.ports.otlp_http)}
+    vpc_cidr = {r["cidr_ipv4"] for r in by_cidr}
+    assert len(vpc_cidr) == 1 and "0.0.0.0/0" not in vpc_cidr
+    assert all("Alloy" in r["description"] for r in by_cidr)
 
 
 def test_ecs_egress_is_https_anywhere_nfs_to_efs_and_intra_group(groups: dict[str, Any],
@@ -120,19 +130,16 @@ def test_every_rule_is_standalone_and_says_what_uses_it(groups: dict[str, Any]) 
 
 
 def public_inbound_problems(stack: dict[str, Any]) -> list[dict[str, Any]]:
-    """Inbound rules open to 0.0.0.0/0 or ::/0 on anything but 80/443, and ALB rules on 4317/4318."""
-    inbound: list[dict[str, Any]] = list(resources(stack, INGRESS).values())
-    inbound += [r for r in resources(stack, "aws_security_group_rule").values() if r.get("type") == "ingress"]
-    for group in resources(stack, "aws_security_group").values():
-        inbound += list(group.get("ingress", []))
+    """Inbound rules open to 0.0.0.0/0 or ::/0 on anything but 80/443, and ALB rules on 4317/4318.
+
+    Rule shapes, explicit nulls and protocol -1 are read by tests/security_checks.py (shared
+    with tests/test_security_blind_spots.py).
+    """
     problems = []
-    for rule in inbound:
-        sources = {rule.get("cidr_ipv4"), rule.get("cidr_ipv6"), *rule.get("cidr_blocks", []),
-                   *rule.get("ipv6_cidr_blocks", [])}
-        public_and_not_web = sources & PUBLIC and not (
-            rule["from_port"] == rule["to_port"] and rule["from_port"] in (80, 443))
-        otlp_on_alb = rule.get("security_group_id") == ALB and {4317, 4318} & set(
-            range(rule["from_port"], rule["to_port"] + 1))
+    for rule in inbound_rules(stack):
+        low, high = port_range(rule)
+        public_and_not_web = open_to_internet(rule) and not (low == high and low in (80, 443))
+        otlp_on_alb = rule.get("security_group_id") == ALB and {4317, 4318} & set(range(low, high + 1))
         if public_and_not_web or otlp_on_alb:
             problems.append(rule)
     return problems

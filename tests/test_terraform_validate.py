@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -45,3 +46,24 @@ def is_remote_state_lock_table_warning(diagnostic: dict[str, object]) -> bool:
             and diagnostic.get("summary") == "Deprecated Parameter"
             and '"dynamodb_table" is deprecated' in str(diagnostic.get("detail"))
             and str(diagnostic.get("address", "")).startswith("data.terraform_remote_state."))
+
+
+
+def test_terraform_validate_with_every_opt_in_setting(synthesized: Callable[..., SynthesizedApp],
+                                                      validate_env: dict[str, str], prod: SynthesizedApp,
+                                                      tmp_path: Path) -> None:
+    """The variant (tests/variants.py) turns on what prod leaves off: the HTTPS listener, KMS keys,
+    access logs, the WAF association... Every stack it changes must validate too."""
+    from tests.variants import VARIANT
+
+    variant = synthesized("prod", **VARIANT)
+    changed = [stack_id for stack_id in STACK_IDS if variant.stack_json(stack_id) != prod.stack_json(stack_id)]
+    assert {"00-bootstrap", "10-network", "20-storage", "50-alb", "60-ecs"} <= set(changed), changed
+    for stack_id in changed:
+        stack_dir = tmp_path / stack_id
+        shutil.copytree(variant.stack_dir(stack_id), stack_dir)
+        run_terraform(stack_dir, "init", "-backend=false", "-input=false", "-no-color", env=validate_env)
+        report = json.loads(run_terraform(stack_dir, "validate", "-json", "-no-color", env=validate_env).stdout)
+        assert report["valid"] is True and report["error_count"] == 0, (stack_id, report["diagnostics"])
+        unexpected = [d for d in report["diagnostics"] if not is_remote_state_lock_table_warning(d)]
+        assert unexpected == [], (stack_id, unexpected)

@@ -12,6 +12,8 @@ NAME = "alloy"
 FILE = "config.alloy"
 STORAGE_PATH = "/var/lib/alloy/data"
 """The upstream image's data directory (write-ahead log of remote_write)."""
+SCRATCH_DIRS = (STORAGE_PATH,)
+"""Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
 # Go services whose pprof endpoints Alloy scrapes. Pyroscope is skipped while it serves
 # under a path prefix: pyroscope.scrape in Alloy 1.5 ignores its `path_prefix` argument
 # (grafana/alloy#2605), so those scrapes would 404.

@@ -11,6 +11,8 @@ NAME = "grafana"
 PROVISIONING_DIR = "provisioning"
 DATASOURCES_FILE = f"{PROVISIONING_DIR}/datasources/lgtm.yaml"
 PYROSCOPE_DATASOURCE_TYPE = "grafana-pyroscope-datasource"
+SCRATCH_DIRS: tuple[str, ...] = ()
+"""Nothing beyond /tmp: Grafana's data directory is its EFS volume, its logs go to the console."""
 ADMIN_PASSWORD_VARIABLE = "GF_SECURITY_ADMIN_PASSWORD"
 """Set by 60-ecs from the SSM SecureString through the task's `secrets`."""
 

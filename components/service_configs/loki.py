@@ -11,6 +11,8 @@ NAME = "loki"
 FILE = "loki.yaml"
 DATA_DIR = "/loki"
 """Owned by the image's loki user (uid 10001): WAL, TSDB index cache, compactor work."""
+SCRATCH_DIRS = (DATA_DIR,)
+"""Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
 SCHEMA_START = "2024-01-01"
 """First day of the (only) schema period: TSDB index, schema v13, as Loki 3 recommends."""
 LOOPBACK = "127.0.0.1"

@@ -13,6 +13,8 @@ DATA_DIR = "/tmp/mimir"
 """Local scratch (TSDB head, WAL, compactor work); the blocks themselves live in S3.
 Under /tmp because it is writable for any user in both the Alpine and distroless bases
 Mimir's images have used (Fargate task storage is ephemeral either way)."""
+SCRATCH_DIRS = (DATA_DIR,)
+"""Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
 LOOPBACK = "127.0.0.1"
 
 
@@ -61,6 +63,8 @@ def document(cfg: Config) -> dict[str, Any]:
         "ruler": {"rule_path": f"{DATA_DIR}/ruler", "ring": _single_replica_ring()},
         "alertmanager": {"data_dir": f"{DATA_DIR}/alertmanager",
                          "sharding_ring": _single_replica_ring(replication_factor=1)},
+        # Default ./metrics-activity.log is in the working directory (/): read-only, and not the user's.
+        "activity_tracker": {"filepath": f"{DATA_DIR}/metrics-activity.log"},
     }
 
 

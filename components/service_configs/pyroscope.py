@@ -11,6 +11,8 @@ NAME = "pyroscope"
 FILE = "pyroscope.yaml"
 DATA_DIR = "/data"
 """Owned by the image's pyroscope user (uid 10001): the local head before upload."""
+SCRATCH_DIRS = (DATA_DIR,)
+"""Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
 
 
 def document(cfg: Config) -> dict[str, Any]:

@@ -11,6 +11,8 @@ NAME = "tempo"
 FILE = "tempo.yaml"
 DATA_DIR = "/var/tempo"
 """Owned by the image's tempo user (uid 10001): WAL and local blocks before upload."""
+SCRATCH_DIRS = (DATA_DIR,)
+"""Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
 
 
 def document(cfg: Config) -> dict[str, Any]:

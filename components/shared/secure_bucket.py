@@ -14,6 +14,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
+from cdktf_cdktf_provider_aws.s3_bucket_logging import S3BucketLoggingA
 from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
     S3BucketOwnershipControls,
     S3BucketOwnershipControlsRule,
@@ -64,9 +65,13 @@ class SecureBucket(Construct):
         expiration_days: int | None = None,
         expiration_prefixes: tuple[str, ...] | None = None,
         prevent_destroy: bool = False,
+        kms_key_arn: str | None = None,
+        access_log_bucket: str | None = None,
     ) -> None:
         """`expiration_prefixes` limits `expiration_days` to those key prefixes (None: the whole
-        bucket), so data that is written once and read forever (e.g. Mimir's rules) never expires."""
+        bucket), so data that is written once and read forever (e.g. Mimir's rules) never expires.
+        `kms_key_arn` encrypts with that customer-managed key instead of SSE-S3 (AES256);
+        `access_log_bucket` receives the bucket's server access logs under `<bucket name>/`."""
         super().__init__(scope, construct_id)
         lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if prevent_destroy else None
         self.resource = S3Bucket(self, "bucket", bucket=bucket_name, lifecycle=lifecycle)
@@ -88,10 +93,16 @@ class SecureBucket(Construct):
             rule=[S3BucketServerSideEncryptionConfigurationRuleA(
                 apply_server_side_encryption_by_default=(
                     S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn)
+                    if kms_key_arn else
+                    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
                         sse_algorithm="AES256")),
                 bucket_key_enabled=True,
             )],
         )
+        if access_log_bucket:
+            S3BucketLoggingA(self, "access-logging", bucket=bucket_id,
+                             target_bucket=access_log_bucket, target_prefix=f"{bucket_name}/")
         # The policy waits for the public-access block: S3 rejects concurrent bucket edits.
         S3BucketPolicy(
             self, "tls-only", bucket=bucket_id,

@@ -1,0 +1,355 @@
+"""GitHub Actions deploy access, managed by 00-bootstrap.
+
+- The account's GitHub OIDC identity provider: created here, or looked up when
+  `GitHubConfig.create_oidc_provider` is False (an account has at most one per URL).
+- A role that only workflows of `GitHubConfig.repository` can assume (`sub` claim
+  `repo:<owner>/<repo>:*`, audience `sts.amazonaws.com`), unless
+  `GitHubConfig.existing_role_name` names a role to attach the policy to instead
+  (that role keeps its own trust policy; no provider is created or looked up).
+- The customer-managed policy `GitHubConfig.deploy_policy_name`: what every stack's
+  plan/apply/destroy needs, written by hand and grouped by AWS service, each
+  statement scoped to this project's names where the service has resource-level
+  permissions; `*` only for actions that have none (describe/list calls, random
+  passwords), and never for actions on data. Managed policies are limited to 6144
+  characters (whitespace not counted), so the statements are packed, in order, into
+  as few policies as fit: `<name>`, `<name>-2`, ...
+
+`components/deploy_permissions.py` lists, independently, what each Terraform type
+needs; `tests/test_deploy_permissions.py` checks this policy against it.
+
+The role can update this policy (00-bootstrap is deployable from the workflow, as the
+seed did), so whoever may run the workflow's apply may widen it: protect the `prod`
+environment with required reviewers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from cdktf import TerraformOutput
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_iam_openid_connect_provider import DataAwsIamOpenidConnectProvider
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.iam_openid_connect_provider import IamOpenidConnectProvider
+from cdktf_cdktf_provider_aws.iam_policy import IamPolicy
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from constructs import Construct
+
+from components.network import NetworkStack
+from config.common import Config
+
+Statement = dict[str, Any]
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
+GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
+MANAGED_POLICY_MAX_CHARS = 6144
+"""IAM's limit for a customer-managed policy document, whitespace not counted."""
+# Sizes are measured with the longest values the tokens below can take, so a policy
+# that fits here fits in every partition and account.
+SIZING_PARTITION = "aws-us-gov"
+SIZING_ACCOUNT_ID = "123456789012"
+# Services that create their service-linked role the first time an account uses them.
+SERVICE_LINKED_ROLE_SERVICES = (
+    "ecs.amazonaws.com",
+    "elasticloadbalancing.amazonaws.com",
+    "elasticfilesystem.amazonaws.com",
+    "backup.amazonaws.com",  # EFS automatic backups run through AWS Backup's role
+)
+# Services the stacks hand project roles to: ECS tasks (40-iam's roles), VPC flow logs.
+ROLE_RECEIVING_SERVICES = ("ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com")
+
+
+def policy_document(statements: Sequence[Statement]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, separators=(",", ":"))
+
+
+def policy_size(document: str) -> int:
+    """Characters IAM counts against the managed-policy limit (whitespace is free)."""
+    return sum(1 for char in document if not char.isspace())
+
+
+def pack_statements(statements: Sequence[Statement], *, limit: int = MANAGED_POLICY_MAX_CHARS) -> list[list[int]]:
+    """Indexes of `statements` per policy, in order, each policy document within `limit`."""
+    packs: list[list[int]] = [[]]
+    for index, statement in enumerate(statements):
+        if policy_size(policy_document([statement])) > limit:
+            raise ValueError(f"statement {statement.get('Sid')!r} alone exceeds {limit} characters: split it")
+        candidate = [statements[i] for i in packs[-1]] + [statement]
+        if packs[-1] and policy_size(policy_document(candidate)) > limit:
+            packs.append([])
+        packs[-1].append(index)
+    return packs
+
+
+def policy_names(base_name: str, count: int) -> list[str]:
+    """`jsj_github_action_LGTM`, then `jsj_github_action_LGTM-2`, ... as the policy grows."""
+    return [base_name if n == 1 else f"{base_name}-{n}" for n in range(1, count + 1)]
+
+
+def trust_policy(*, provider_arn: str, repository: str) -> str:
+    """Only this repository's workflows, with tokens minted for STS, may assume the role."""
+    return policy_document([{
+        "Sid": "GitHubActionsOfThisRepository",
+        "Effect": "Allow",
+        "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE},
+            "StringLike": {f"{GITHUB_OIDC_HOST}:sub": f"repo:{repository}:*"},
+        },
+    }])
+
+
+def deploy_policy_statements(config: Config, *, partition: str, account_id: str) -> list[Statement]:
+    """What the stacks need, by service. `partition`/`account_id` may be Terraform tokens."""
+    cfg = config
+    state = cfg.state
+    region = cfg.aws_region
+
+    def arn(service: str, resource: str, *, regional: bool = True) -> str:
+        return f"arn:{partition}:{service}:{region if regional else ''}:{account_id}:{resource}"
+
+    def s3(resource: str) -> str:
+        return f"arn:{partition}:s3:::{resource}"
+
+    in_region = {"StringEquals": {"aws:RequestedRegion": region}}
+    # Tags every resource of this project and environment carries (provider default tags).
+    ours = {"StringEquals": {"aws:RequestedRegion": region,
+                             "aws:ResourceTag/Project": cfg.project,
+                             "aws:ResourceTag/Environment": cfg.environment}}
+    state_key_patterns = (f"{state.state_key_prefix}/*/terraform.tfstate",
+                          f"{state.state_key_prefix}/*/terraform.tfstate.tflock")
+    managed_buckets = [state.state_bucket, *(cfg.data_bucket(svc.name) for svc in cfg.object_storage_services)]
+    project_roles = arn("iam", f"role/{cfg.resource_name('*')}", regional=False)
+    deploy_role_name = cfg.github.existing_role_name or cfg.github.deploy_role_name
+    elb_name = cfg.short_name("*")
+    flow_log_group = NetworkStack.flow_log_group_name(cfg)
+
+    return [
+        # --- Terraform state: every stack's backend ------------------------------------
+        {"Sid": "TerraformStateBuckets", "Effect": "Allow",
+         "Action": "s3:ListBucket",
+         "Resource": [s3(state.state_bucket), s3(state.bootstrap_bucket)]},
+        {"Sid": "TerraformStateObjects", "Effect": "Allow",
+         "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+         "Resource": [*(s3(f"{state.state_bucket}/{key}") for key in state_key_patterns),
+                      s3(f"{state.bootstrap_bucket}/{state.bootstrap_state_key}"),
+                      s3(f"{state.bootstrap_bucket}/{state.bootstrap_state_key}.tflock")]},
+        {"Sid": "TerraformLockTable", "Effect": "Allow",
+         "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"],
+         "Resource": arn("dynamodb", f"table/{state.lock_table}")},
+        # --- 00-bootstrap: the lock table's own lifecycle (the seed added these by hand) -
+        {"Sid": "LockTableLifecycle", "Effect": "Allow",
+         "Action": ["dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTable",
+                    "dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups",
+                    "dynamodb:DescribeTimeToLive", "dynamodb:UpdateTimeToLive",
+                    "dynamodb:ListTagsOfResource", "dynamodb:TagResource", "dynamodb:UntagResource"],
+         "Resource": arn("dynamodb", f"table/{state.lock_table}")},
+        # DynamoDB's read resolves the aws/dynamodb key's ARN (metadata only).
+        {"Sid": "KmsKeyMetadata", "Effect": "Allow", "Action": "kms:DescribeKey",
+         "Resource": arn("kms", "key/*")},
+        # --- S3: the state bucket and the data buckets (configuration, never objects) --
+        {"Sid": "ProjectBucketsConfiguration", "Effect": "Allow",
+         "Action": ["s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:GetBucket*",
+                    "s3:GetAccelerateConfiguration", "s3:GetLifecycleConfiguration",
+                    "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration",
+                    "s3:PutBucketTagging", "s3:PutBucketVersioning", "s3:PutBucketPolicy",
+                    "s3:DeleteBucketPolicy", "s3:PutBucketPublicAccessBlock",
+                    "s3:PutBucketOwnershipControls", "s3:PutEncryptionConfiguration",
+                    "s3:PutLifecycleConfiguration", "s3:PutBucketLogging"],
+         "Resource": [s3(name) for name in managed_buckets]},
+        # --- IAM ---------------------------------------------------------------------
+        {"Sid": "ProjectAndDeployRoles", "Effect": "Allow",
+         "Action": ["iam:CreateRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+                    "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:TagRole", "iam:UntagRole",
+                    "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+                    "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"],
+         "Resource": [project_roles, arn("iam", f"role/{deploy_role_name}", regional=False)]},
+        {"Sid": "AttachOnlyTheDeployPolicies", "Effect": "Allow",
+         "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+         "Resource": [project_roles, arn("iam", f"role/{deploy_role_name}", regional=False)],
+         "Condition": {"ArnLike": {"iam:PolicyARN": arn(
+             "iam", f"policy/{cfg.github.deploy_policy_name}*", regional=False)}}},
+        {"Sid": "DeployPolicies", "Effect": "Allow",
+         "Action": ["iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:GetPolicyVersion",
+                    "iam:ListPolicyVersions", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
+                    "iam:ListPolicyTags", "iam:TagPolicy", "iam:UntagPolicy"],
+         "Resource": arn("iam", f"policy/{cfg.github.deploy_policy_name}*", regional=False)},
+        {"Sid": "GitHubOidcProvider", "Effect": "Allow",
+         "Action": ["iam:CreateOpenIDConnectProvider", "iam:GetOpenIDConnectProvider",
+                    "iam:DeleteOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint",
+                    "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
+                    "iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider"],
+         "Resource": arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False)},
+        # Listing has no resource-level permissions.
+        {"Sid": "FindOidcProviders", "Effect": "Allow", "Action": "iam:ListOpenIDConnectProviders",
+         "Resource": "*"},
+        {"Sid": "PassProjectRoles", "Effect": "Allow", "Action": "iam:PassRole",
+         "Resource": project_roles,
+         "Condition": {"StringEquals": {"iam:PassedToService": list(ROLE_RECEIVING_SERVICES)}}},
+        {"Sid": "ServiceLinkedRoles", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
+         "Resource": arn("iam", "role/aws-service-role/*", regional=False),
+         "Condition": {"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED_ROLE_SERVICES)}}},
+        # --- EC2 / VPC ---------------------------------------------------------------
+        # Describe calls have no resource-level permissions.
+        {"Sid": "Ec2Describe", "Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*",
+         "Condition": in_region},
+        # Created with the project's tags; IDs are random, so this region is the scope.
+        {"Sid": "Ec2BuildNetwork", "Effect": "Allow",
+         "Action": ["ec2:CreateVpc", "ec2:ModifyVpcAttribute", "ec2:CreateSubnet", "ec2:ModifySubnetAttribute",
+                    "ec2:CreateInternetGateway", "ec2:AttachInternetGateway", "ec2:DetachInternetGateway",
+                    "ec2:AllocateAddress", "ec2:DisassociateAddress", "ec2:CreateNatGateway",
+                    "ec2:CreateRouteTable", "ec2:CreateRoute", "ec2:ReplaceRoute", "ec2:DeleteRoute",
+                    "ec2:AssociateRouteTable", "ec2:ReplaceRouteTableAssociation", "ec2:DisassociateRouteTable",
+                    "ec2:CreateVpcEndpoint", "ec2:ModifyVpcEndpoint", "ec2:CreateSecurityGroup",
+                    "ec2:AuthorizeSecurityGroupIngress", "ec2:AuthorizeSecurityGroupEgress",
+                    "ec2:RevokeSecurityGroupIngress", "ec2:RevokeSecurityGroupEgress",
+                    "ec2:ModifySecurityGroupRules", "ec2:CreateTags", "ec2:DeleteTags", "ec2:CreateFlowLogs",
+                    # EFS mount targets' interfaces, created and removed with the caller's rights.
+                    "ec2:CreateNetworkInterface", "ec2:ModifyNetworkInterfaceAttribute",
+                    "ec2:DeleteNetworkInterface"],
+         "Resource": "*", "Condition": in_region},
+        # Deletes only what carries this project's and environment's tags.
+        {"Sid": "Ec2DeleteOnlyOurs", "Effect": "Allow",
+         "Action": ["ec2:DeleteVpc", "ec2:DeleteSubnet", "ec2:DeleteInternetGateway", "ec2:ReleaseAddress",
+                    "ec2:DeleteNatGateway", "ec2:DeleteRouteTable", "ec2:DeleteVpcEndpoints",
+                    "ec2:DeleteSecurityGroup", "ec2:DeleteFlowLogs"],
+         "Resource": "*", "Condition": ours},
+        # --- EFS (IDs are random: this account's file systems in this region) ------------
+        {"Sid": "EfsDescribe", "Effect": "Allow",
+         "Action": ["elasticfilesystem:Describe*", "elasticfilesystem:ListTagsForResource"],
+         "Resource": "*", "Condition": in_region},
+        {"Sid": "EfsManage", "Effect": "Allow",
+         "Action": ["elasticfilesystem:CreateFileSystem", "elasticfilesystem:UpdateFileSystem",
+                    "elasticfilesystem:DeleteFileSystem", "elasticfilesystem:PutLifecycleConfiguration",
+                    "elasticfilesystem:PutBackupPolicy", "elasticfilesystem:PutFileSystemPolicy",
+                    "elasticfilesystem:DeleteFileSystemPolicy", "elasticfilesystem:CreateMountTarget",
+                    "elasticfilesystem:DeleteMountTarget", "elasticfilesystem:ModifyMountTargetSecurityGroups",
+                    "elasticfilesystem:CreateAccessPoint", "elasticfilesystem:DeleteAccessPoint",
+                    "elasticfilesystem:TagResource", "elasticfilesystem:UntagResource"],
+         "Resource": [arn("elasticfilesystem", "file-system/*"), arn("elasticfilesystem", "access-point/*")]},
+        # --- Elastic Load Balancing (names `lgtm-<env>-*`) ----------------------------
+        {"Sid": "ElbDescribe", "Effect": "Allow", "Action": "elasticloadbalancing:Describe*",
+         "Resource": "*", "Condition": in_region},
+        {"Sid": "ElbManageOurs", "Effect": "Allow",
+         "Action": ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:DeleteLoadBalancer",
+                    "elasticloadbalancing:ModifyLoadBalancerAttributes", "elasticloadbalancing:SetSecurityGroups",
+                    "elasticloadbalancing:SetSubnets", "elasticloadbalancing:SetIpAddressType",
+                    "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:DeleteTargetGroup",
+                    "elasticloadbalancing:ModifyTargetGroup", "elasticloadbalancing:ModifyTargetGroupAttributes",
+                    "elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener",
+                    "elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyListenerAttributes",
+                    "elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule",
+                    "elasticloadbalancing:ModifyRule", "elasticloadbalancing:SetRulePriorities",
+                    "elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags",
+                    "elasticloadbalancing:SetWebAcl"],
+         "Resource": [arn("elasticloadbalancing", f"loadbalancer/app/{elb_name}/*"),
+                      arn("elasticloadbalancing", f"targetgroup/{elb_name}/*"),
+                      arn("elasticloadbalancing", f"listener/app/{elb_name}/*"),
+                      arn("elasticloadbalancing", f"listener-rule/app/{elb_name}/*")]},
+        # Only with alb.web_acl_arn: associate the user's web ACL with our ALB.
+        {"Sid": "WafOnOurAlb", "Effect": "Allow",
+         "Action": ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource"],
+         "Resource": [arn("wafv2", "regional/webacl/*/*"),
+                      arn("elasticloadbalancing", f"loadbalancer/app/{elb_name}/*")]},
+        # --- ECS -----------------------------------------------------------------------
+        # Describe calls, creating a cluster and (de)registering task definitions have no
+        # resource-level permissions.
+        {"Sid": "EcsUnscoped", "Effect": "Allow",
+         "Action": ["ecs:DescribeClusters", "ecs:DescribeServices", "ecs:DescribeTaskDefinition",
+                    "ecs:CreateCluster", "ecs:RegisterTaskDefinition", "ecs:DeregisterTaskDefinition"],
+         "Resource": "*", "Condition": in_region},
+        {"Sid": "EcsManageOurs", "Effect": "Allow",
+         "Action": ["ecs:UpdateCluster", "ecs:UpdateClusterSettings", "ecs:DeleteCluster",
+                    "ecs:PutClusterCapacityProviders", "ecs:CreateService", "ecs:UpdateService",
+                    "ecs:DeleteService", "ecs:TagResource", "ecs:UntagResource"],
+         "Resource": [arn("ecs", f"cluster/{cfg.cluster_name}"),
+                      arn("ecs", f"service/{cfg.cluster_name}/*"),
+                      arn("ecs", f"task-definition/{cfg.resource_name('*')}:*")]},
+        # --- Cloud Map and the private hosted zone it creates (IDs are random) ---------
+        {"Sid": "CloudMap", "Effect": "Allow",
+         "Action": ["servicediscovery:CreatePrivateDnsNamespace", "servicediscovery:UpdatePrivateDnsNamespace",
+                    "servicediscovery:DeleteNamespace", "servicediscovery:GetNamespace",
+                    "servicediscovery:GetOperation", "servicediscovery:CreateService",
+                    "servicediscovery:UpdateService", "servicediscovery:DeleteService",
+                    "servicediscovery:GetService", "servicediscovery:TagResource",
+                    "servicediscovery:UntagResource", "servicediscovery:ListTagsForResource"],
+         "Resource": "*", "Condition": in_region},
+        # Creating and listing zones has no resource-level permission; the rest is per zone.
+        {"Sid": "CloudMapHostedZoneCreate", "Effect": "Allow",
+         "Action": ["route53:CreateHostedZone", "route53:ListHostedZonesByName"],
+         "Resource": "*"},
+        {"Sid": "CloudMapHostedZone", "Effect": "Allow",
+         "Action": ["route53:GetHostedZone", "route53:DeleteHostedZone"],
+         "Resource": f"arn:{partition}:route53:::hostedzone/*"},
+        # --- CloudWatch Logs (the services' groups and the VPC flow log group) ----------
+        {"Sid": "LogsDescribe", "Effect": "Allow", "Action": "logs:DescribeLogGroups",
+         "Resource": arn("logs", "log-group:*")},
+        {"Sid": "ProjectLogGroups", "Effect": "Allow",
+         "Action": ["logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:PutRetentionPolicy",
+                    "logs:DeleteRetentionPolicy", "logs:AssociateKmsKey", "logs:DisassociateKmsKey",
+                    "logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource"],
+         "Resource": [arn("logs", f"log-group:{cfg.log_group_prefix}*"),
+                      arn("logs", f"log-group:{flow_log_group}"), arn("logs", f"log-group:{flow_log_group}:*")]},
+        # --- SSM parameters under this project's path; random passwords ----------------
+        {"Sid": "DescribeParameters", "Effect": "Allow", "Action": "ssm:DescribeParameters",
+         "Resource": "*", "Condition": in_region},
+        {"Sid": "ProjectParameters", "Effect": "Allow",
+         "Action": ["ssm:PutParameter", "ssm:GetParameter", "ssm:GetParameters", "ssm:DeleteParameter",
+                    "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource", "ssm:ListTagsForResource"],
+         "Resource": arn("ssm", f"parameter{cfg.ssm_prefix}/*")},
+        {"Sid": "RandomPasswords", "Effect": "Allow", "Action": "secretsmanager:GetRandomPassword",
+         "Resource": "*", "Condition": in_region},
+    ]
+
+
+class GitHubDeployAccess(Construct):
+    """The OIDC provider, the deploy role (or an existing one) and the deploy policies."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: Config) -> None:
+        super().__init__(scope, construct_id)
+        github = config.github
+        partition = DataAwsPartition(self, "partition").partition
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+
+        statements = deploy_policy_statements(config, partition=partition, account_id=account_id)
+        sizing = deploy_policy_statements(config, partition=SIZING_PARTITION, account_id=SIZING_ACCOUNT_ID)
+        packs = pack_statements(sizing)
+        # The description names the part only: changing a description replaces the policy,
+        # which would detach it from the role that may be running this very apply.
+        self.policies = [
+            IamPolicy(self, f"policy-{number}", name=name,
+                      description=f"GitHub Actions deploy of {config.project} {config.environment}, part {number}",
+                      policy=policy_document([statements[i] for i in pack]))
+            for number, (name, pack) in enumerate(zip(policy_names(github.deploy_policy_name, len(packs)), packs),
+                                                  start=1)
+        ]
+
+        if github.existing_role_name is not None:
+            self.role_name: str = github.existing_role_name
+            self.role_arn: str = f"arn:{partition}:iam::{account_id}:role/{github.existing_role_name}"
+        else:
+            if github.create_oidc_provider:
+                # No thumbprints: IAM trusts GitHub's OIDC endpoint through its own CA library.
+                provider_arn = IamOpenidConnectProvider(
+                    self, "oidc-provider", url=GITHUB_OIDC_URL, client_id_list=[GITHUB_OIDC_AUDIENCE]).arn
+            else:
+                provider_arn = DataAwsIamOpenidConnectProvider(self, "oidc-provider", url=GITHUB_OIDC_URL).arn
+            role = IamRole(
+                self, "role", name=github.deploy_role_name,
+                description=f"GitHub Actions of {github.repository}: deploys {config.project} "
+                            f"{config.environment}",
+                assume_role_policy=trust_policy(provider_arn=provider_arn, repository=github.repository),
+                max_session_duration=3600,
+            )
+            self.role_name = role.name
+            self.role_arn = role.arn
+
+        for number, policy in enumerate(self.policies, start=1):
+            IamRolePolicyAttachment(self, f"attachment-{number}", role=self.role_name, policy_arn=policy.arn)
+
+        TerraformOutput(scope, "github_deploy_role_arn", value=self.role_arn,
+                        description="Set as the repository variable AWS_DEPLOY_ROLE_ARN")

@@ -1,0 +1,591 @@
+"""Deploy every stack to the local AWS emulator, and destroy it again (`make deploy-local` / `make destroy-local`).
+
+    python -m scripts.deploy_local deploy  [--port N | --endpoint-url URL] [--workers 2] [--no-synth]
+    python -m scripts.deploy_local plan                                  # every stack, -detailed-exitcode
+    python -m scripts.deploy_local destroy
+
+Terraform runs on the very JSON prod uses (`cdktf.out/`): it reaches the emulator
+through its environment alone (`AWS_ENDPOINT_URL`, fake keys), with the real AWS
+provider from the offline mirror. Stacks run in dependency order (manifest
+`dependencies` plus the stacks whose state a `terraform_remote_state` reads; every
+stack needs 00-bootstrap's state bucket and lock table); independent stacks run in
+parallel (`--workers`). Each stack logs to `.local/logs/<stack>.log`.
+
+The emulator this starts is recorded in `.local/emulator.json` (pid, port), so
+`destroy` finds it and stops it afterwards; an emulator given with `--endpoint-url`
+is left running.
+
+`prevent_destroy` (state bucket, lock table): destroy never edits the configuration.
+It takes those resources out of 00-bootstrap's state (`terraform state rm`), destroys
+the rest with plain `terraform destroy`, then deletes them on the emulator with boto3
+(emptying the bucket of every version; turning the table's deletion protection off
+first). Prod's protection stays exactly as synthesized.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+from scripts import emulator as emulator_module
+from scripts.terraform_cli import run_terraform, terraform_env, write_cli_config
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LOCAL_DIR = REPO_ROOT / ".local"
+STATE_FILE = LOCAL_DIR / "emulator.json"
+DEFAULT_OUTDIR = REPO_ROOT / "cdktf.out"
+BOOTSTRAP_STACK_ID = "00-bootstrap"
+FAKE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key: fake by construction
+FAKE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+CROSS_STACK_OUTPUT_PREFIX = "cross-stack-output-"
+# Sources whose change makes cdktf.out stale.
+SYNTH_INPUTS = ("main.py", "cdktf.json", "Pipfile.lock", "components", "config")
+
+Say = Callable[[str], None]
+
+
+def say_now(line: str) -> None:
+    """Progress goes out as it happens, also when stdout is a pipe (make, CI)."""
+    print(line, flush=True)
+
+
+# --- dependency order ----------------------------------------------------------------
+
+
+def read_manifest(outdir: Path) -> dict[str, Any]:
+    path = outdir / "manifest.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: synthesize first (make synth)")
+    return json.loads(path.read_text())
+
+
+def stack_json(outdir: Path, stack_id: str) -> dict[str, Any]:
+    return json.loads((outdir / "stacks" / stack_id / "cdk.tf.json").read_text())
+
+
+def backend_location(stack: Mapping[str, Any]) -> tuple[str, str] | None:
+    s3 = stack.get("terraform", {}).get("backend", {}).get("s3")
+    return (s3["bucket"], s3["key"]) if s3 else None
+
+
+def stack_dependencies(outdir: Path) -> dict[str, set[str]]:
+    """Stack id -> the stacks that must be applied before it.
+
+    The manifest's `dependencies` (cdktf cross-stack references), plus any stack whose
+    state this one reads with `terraform_remote_state`, plus 00-bootstrap for every
+    stack whose backend lives in the bucket 00-bootstrap creates.
+    """
+    manifest = read_manifest(outdir)["stacks"]
+    stacks = {stack_id: stack_json(outdir, stack_id) for stack_id in sorted(manifest)}
+    owner_of_state = {backend_location(stack): stack_id for stack_id, stack in stacks.items()}
+    bootstrap_buckets = {
+        resource.get("bucket")
+        for resource in stacks.get(BOOTSTRAP_STACK_ID, {}).get("resource", {}).get("aws_s3_bucket", {}).values()
+    }
+    dependencies: dict[str, set[str]] = {}
+    for stack_id, stack in stacks.items():
+        needed = set(manifest[stack_id].get("dependencies", []))
+        for remote in stack.get("data", {}).get("terraform_remote_state", {}).values():
+            config = remote.get("config", {})
+            producer = owner_of_state.get((config.get("bucket"), config.get("key")))
+            if producer:
+                needed.add(producer)
+        location = backend_location(stack)
+        if location and location[0] in bootstrap_buckets:
+            needed.add(BOOTSTRAP_STACK_ID)
+        needed.discard(stack_id)
+        dependencies[stack_id] = needed
+    return dependencies
+
+
+def dependency_order(dependencies: Mapping[str, Iterable[str]]) -> list[str]:
+    """Topological order, ties broken by stack id; a cycle or unknown stack is an error."""
+    remaining = {stack: set(needed) for stack, needed in dependencies.items()}
+    unknown = {need for needed in remaining.values() for need in needed} - set(remaining)
+    if unknown:
+        raise ValueError(f"stacks depend on stacks that were not synthesized: {sorted(unknown)}")
+    order: list[str] = []
+    while remaining:
+        ready = sorted(stack for stack, needed in remaining.items() if not needed - set(order))
+        if not ready:
+            raise ValueError(f"dependency cycle among {sorted(remaining)}")
+        order.append(ready[0])
+        del remaining[ready[0]]
+    return order
+
+
+def reverse_dependencies(dependencies: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    """Stack -> the stacks that must be destroyed before it (its dependents)."""
+    dependents: dict[str, set[str]] = {stack: set() for stack in dependencies}
+    for stack, needed in dependencies.items():
+        for producer in needed:
+            dependents[producer].add(stack)
+    return dependents
+
+
+@dataclass(frozen=True)
+class StackResult:
+    stack_id: str
+    seconds: float
+    value: Any = None
+
+
+def run_in_order(
+    dependencies: Mapping[str, Iterable[str]], action: Callable[[str], Any], *,
+    workers: int, say: Say, verb: str,
+) -> list[StackResult]:
+    """Run `action` on every stack once all the stacks it needs are done.
+
+    Up to `workers` stacks at once; a progress line per stack as it finishes. On the
+    first failure no further stack starts; the running ones finish; the error is raised.
+    """
+    order = dependency_order(dependencies)
+    total = len(order)
+    done: dict[str, StackResult] = {}
+    failures: list[BaseException] = []
+
+    def timed(stack_id: str) -> StackResult:
+        started = time.monotonic()
+        value = action(stack_id)
+        return StackResult(stack_id, time.monotonic() - started, value)
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        running: dict[Future[StackResult], str] = {}
+        while len(done) < total and not failures:
+            for stack_id in order:
+                started = set(running.values()) | set(done)
+                if stack_id not in started and set(dependencies[stack_id]) <= set(done) \
+                        and len(running) < max(1, workers):
+                    running[pool.submit(timed, stack_id)] = stack_id
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                stack_id = running.pop(future)
+                try:
+                    result = future.result()
+                except BaseException as error:  # noqa: BLE001 - reported after the others finish
+                    failures.append(error)
+                    say(f"[{len(done) + 1}/{total}] {stack_id} ... FAILED")
+                    continue
+                done[stack_id] = result
+                say(f"[{len(done)}/{total}] {stack_id} ... {verb} ({result.seconds:.1f} s)")
+        for future in wait(running).done:
+            stack_id = running[future]
+            if future.exception() is None:
+                done[stack_id] = future.result()
+            else:
+                failures.append(future.exception())  # type: ignore[arg-type]
+    if failures:
+        raise failures[0]
+    return [done[stack_id] for stack_id in order]
+
+
+# --- terraform against the emulator ---------------------------------------------------
+
+
+def emulator_environment(*, endpoint: str, region: str, cli_config: Path) -> dict[str, str]:
+    """The only settings that point terraform at the emulator: all in the environment.
+
+    Inherited AWS_* variables are dropped first, so no profile, session token or
+    service-specific endpoint (AWS_ENDPOINT_URL_S3, ...) can send a call elsewhere.
+    """
+    env = {name: value for name, value in terraform_env(cli_config).items() if not name.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID=FAKE_ACCESS_KEY,
+        AWS_SECRET_ACCESS_KEY=FAKE_SECRET_KEY,
+        AWS_REGION=region,
+        AWS_EC2_METADATA_DISABLED="true",
+        CHECKPOINT_DISABLE="1",
+    )
+    return env
+
+
+def boto_client(service: str, *, endpoint: str, region: str) -> Any:
+    import boto3
+
+    return boto3.client(service, endpoint_url=endpoint, region_name=region,
+                        aws_access_key_id=FAKE_ACCESS_KEY, aws_secret_access_key=FAKE_SECRET_KEY)
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    address: str
+    actions: tuple[str, ...]
+    attributes: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{self.address} ({'/'.join(self.actions)}): {', '.join(self.attributes) or '?'}"
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    exit_code: int
+    changes: tuple[PlannedChange, ...] = ()
+
+
+def changed_attributes(before: Any, after: Any, after_unknown: Any, prefix: str = "") -> list[str]:
+    """Attribute paths that differ between a resource's `before` and `after` in plan JSON."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        paths: list[str] = []
+        unknown = after_unknown if isinstance(after_unknown, dict) else {}
+        for key in sorted(set(before) | set(after) | set(unknown)):
+            paths += changed_attributes(before.get(key), after.get(key), unknown.get(key),
+                                        f"{prefix}.{key}" if prefix else key)
+        return paths
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        paths = []
+        unknown = after_unknown if isinstance(after_unknown, list) else []
+        for index, (old, new) in enumerate(zip(before, after)):
+            paths += changed_attributes(old, new, unknown[index] if index < len(unknown) else None,
+                                        f"{prefix}[{index}]")
+        return paths
+    if after_unknown is True:
+        return [f"{prefix} (known after apply)"]
+    if before != after:
+        return [f"{prefix}: {json.dumps(before)} -> {json.dumps(after)}"]
+    return []
+
+
+def planned_changes(plan: Mapping[str, Any]) -> tuple[PlannedChange, ...]:
+    """Every resource or output a saved plan would change, with the attributes that change."""
+    changes: list[PlannedChange] = []
+    for resource in plan.get("resource_changes", []):
+        change = resource["change"]
+        actions = tuple(change["actions"])
+        if actions in {("no-op",), ("read",)}:
+            continue
+        attributes = changed_attributes(change.get("before"), change.get("after"),
+                                        change.get("after_unknown"))
+        replace = [f"forces replacement: {'.'.join(map(str, path))}"
+                   for path in change.get("replace_paths", [])]
+        changes.append(PlannedChange(resource["address"], actions, tuple(attributes + replace)))
+    for name, change in plan.get("output_changes", {}).items():
+        if tuple(change["actions"]) != ("no-op",):
+            changes.append(PlannedChange(f"output.{name}", tuple(change["actions"]),
+                                         tuple(changed_attributes(change.get("before"), change.get("after"),
+                                                                  change.get("after_unknown")))))
+    return tuple(changes)
+
+
+@dataclass
+class LocalDeployment:
+    """Terraform on every synthesized stack, pointed at one emulator endpoint."""
+
+    outdir: Path
+    endpoint: str
+    region: str
+    log_dir: Path
+    workers: int = 2
+    say: Say = say_now
+    command_timeout: float | None = None
+    """Seconds one terraform command may take (None: no limit); the tests set one."""
+    env: dict[str, str] = field(init=False)
+    initialized: set[str] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        cli_config = write_cli_config(self.log_dir)
+        self.env = emulator_environment(endpoint=self.endpoint, region=self.region, cli_config=cli_config)
+
+    # one stack
+
+    def stack_dir(self, stack_id: str) -> Path:
+        return self.outdir / "stacks" / stack_id
+
+    def log(self, stack_id: str) -> Path:
+        return self.log_dir / f"{stack_id}.log"
+
+    def terraform(self, stack_id: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return run_terraform(self.stack_dir(stack_id), *args, env=self.env, check=check, log=self.log(stack_id),
+                             timeout=self.command_timeout)
+
+    def init(self, stack_id: str) -> None:
+        # The backend comes from the synthesized JSON: no -backend-config flags.
+        if stack_id not in self.initialized:
+            self.terraform(stack_id, "init", "-input=false", "-no-color")
+            self.initialized.add(stack_id)
+
+    def apply(self, stack_id: str) -> None:
+        self.init(stack_id)
+        self.terraform(stack_id, "apply", "-auto-approve", "-input=false", "-no-color")
+
+    def plan(self, stack_id: str) -> PlanResult:
+        self.init(stack_id)
+        plan_file = self.log_dir / f"{stack_id}.tfplan"
+        result = self.terraform(stack_id, "plan", "-detailed-exitcode", "-input=false", "-no-color",
+                                f"-out={plan_file}", check=False)
+        if result.returncode == 1:
+            raise RuntimeError(f"terraform plan failed for stack {stack_id}:\n"
+                               + "\n".join((result.stdout + result.stderr).splitlines()[-30:]))
+        if result.returncode == 0:
+            return PlanResult(0)
+        shown = self.terraform(stack_id, "show", "-json", "-no-color", str(plan_file))
+        return PlanResult(result.returncode, planned_changes(json.loads(shown.stdout)))
+
+    def outputs(self, stack_id: str) -> dict[str, Any]:
+        self.init(stack_id)
+        return json.loads(self.terraform(stack_id, "output", "-json", "-no-color").stdout or "{}")
+
+    def protected_addresses(self, stack_id: str) -> list[str]:
+        """Resources the configuration marks `prevent_destroy` and the state holds."""
+        marked = [
+            f"{resource_type}.{name}"
+            for resource_type, resources in stack_json(self.outdir, stack_id).get("resource", {}).items()
+            for name, config in resources.items()
+            if config.get("lifecycle", {}).get("prevent_destroy")
+        ]
+        in_state = self.terraform(stack_id, "state", "list", "-no-color", check=False).stdout.split()
+        return [address for address in in_state if address.split("[")[0] in marked]
+
+    def destroy(self, stack_id: str) -> list[str]:
+        """Destroy one stack; return what was deleted outside terraform (prevent_destroy)."""
+        self.init(stack_id)
+        protected = self.protected_addresses(stack_id)
+        removed: list[tuple[str, dict[str, Any]]] = []
+        if protected:
+            # Their names (bucket, table) come from the state, before it forgets them.
+            shown = json.loads(self.terraform(stack_id, "show", "-json", "-no-color").stdout)
+            values_by_address = {resource["address"]: resource["values"]
+                                 for resource in shown["values"]["root_module"]["resources"]}
+            removed = [(address, values_by_address[address]) for address in protected]
+            self.terraform(stack_id, "state", "rm", "-no-color", *protected)
+        self.terraform(stack_id, "destroy", "-auto-approve", "-input=false", "-no-color")
+        for address, values in removed:
+            delete_protected_resource(address, values, endpoint=self.endpoint, region=self.region)
+        return [address for address, _ in removed]
+
+    # every stack
+
+    def dependencies(self) -> dict[str, set[str]]:
+        return stack_dependencies(self.outdir)
+
+    def apply_all(self) -> list[StackResult]:
+        return run_in_order(self.dependencies(), self.apply, workers=self.workers, say=self.say, verb="ok")
+
+    def plan_all(self) -> list[StackResult]:
+        # Plans only read: no ordering needed, but the same runner gives progress and timing.
+        independent = {stack_id: set() for stack_id in self.dependencies()}
+        return run_in_order(independent, self.plan, workers=self.workers, say=self.say, verb="planned")
+
+    def destroy_all(self) -> list[StackResult]:
+        return run_in_order(reverse_dependencies(self.dependencies()), self.destroy,
+                            workers=self.workers, say=self.say, verb="destroyed")
+
+    def print_outputs(self) -> dict[str, dict[str, Any]]:
+        every: dict[str, dict[str, Any]] = {}
+        for stack_id in dependency_order(self.dependencies()):
+            # cdktf's cross-stack plumbing outputs are for remote state, not for people.
+            outputs = {name: output for name, output in self.outputs(stack_id).items()
+                       if not name.startswith(CROSS_STACK_OUTPUT_PREFIX)}
+            every[stack_id] = outputs
+            self.say(f"{stack_id}:" + ("" if outputs else " (no outputs)"))
+            for name, output in sorted(outputs.items()):
+                value = "(sensitive)" if output.get("sensitive") else json.dumps(output.get("value"))
+                self.say(f"  {name} = {value}")
+        return every
+
+
+def delete_protected_resource(address: str, values: Mapping[str, Any], *, endpoint: str, region: str) -> None:
+    """Delete, on the emulator, a `prevent_destroy` resource taken out of state."""
+    resource_type = address.split(".")[0]
+    if resource_type == "aws_s3_bucket":
+        s3 = boto_client("s3", endpoint=endpoint, region=region)
+        bucket = values["bucket"]
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+            versions = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                        for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            if versions:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": versions, "Quiet": True})
+        s3.delete_bucket(Bucket=bucket)
+    elif resource_type == "aws_dynamodb_table":
+        dynamodb = boto_client("dynamodb", endpoint=endpoint, region=region)
+        dynamodb.update_table(TableName=values["name"], DeletionProtectionEnabled=False)
+        dynamodb.delete_table(TableName=values["name"])
+    else:
+        raise NotImplementedError(
+            f"{address} is prevent_destroy and the local destroy does not know how to delete a "
+            f"{resource_type}: add it to scripts/deploy_local.py delete_protected_resource")
+
+
+# --- the emulator this command manages ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmulatorRecord:
+    endpoint: str
+    pid: int | None  # None: given by the user, not ours to stop
+    log: str = ""
+
+    def save(self) -> None:
+        STATE_FILE.parent.mkdir(parents=True, exist_ok=True)
+        STATE_FILE.write_text(json.dumps(self.__dict__, indent=2) + "\n")
+
+    @staticmethod
+    def load() -> EmulatorRecord | None:
+        if not STATE_FILE.is_file():
+            return None
+        return EmulatorRecord(**json.loads(STATE_FILE.read_text()))
+
+
+def port_of(endpoint: str) -> int:
+    return int(endpoint.rsplit(":", 1)[1].rstrip("/"))
+
+
+def ensure_emulator(*, port: int, endpoint: str | None, say: Say) -> EmulatorRecord:
+    """The emulator to deploy to: given, already running (ours), or started now."""
+    if endpoint:
+        record = EmulatorRecord(endpoint=endpoint.rstrip("/"), pid=None)
+        say(f"emulator: using {record.endpoint} (given; left running)")
+    else:
+        known = EmulatorRecord.load()
+        if known and known.pid and emulator_module.is_emulator_process(known.pid) \
+                and emulator_module.is_listening(port_of(known.endpoint)) \
+                and port in (0, port_of(known.endpoint)):
+            say(f"emulator: reusing {known.endpoint} (pid {known.pid})")
+            return known
+        started = emulator_module.launch_process(log_path=LOCAL_DIR / "emulator.log", port=port)
+        record = EmulatorRecord(endpoint=started.url, pid=started.pid, log=str(started.log_path))
+        say(f"emulator: started {record.endpoint} (pid {record.pid}, log {record.log})")
+    record.save()
+    return record
+
+
+def synth_is_fresh(outdir: Path) -> bool:
+    manifest = outdir / "manifest.json"
+    if not manifest.is_file():
+        return False
+    newest_input = max(
+        path.stat().st_mtime
+        for name in SYNTH_INPUTS
+        for path in ([REPO_ROOT / name] if (REPO_ROOT / name).is_file() else (REPO_ROOT / name).rglob("*.py"))
+    )
+    return manifest.stat().st_mtime > newest_input
+
+
+def synthesize(outdir: Path, *, say: Say) -> None:
+    if outdir == DEFAULT_OUTDIR and synth_is_fresh(outdir):
+        say("synth: cdktf.out is newer than the sources, reused")
+        return
+    started = time.monotonic()
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDKTF_OUTDIR": str(outdir)}
+    result = subprocess.run([sys.executable, "main.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"synth failed (exit {result.returncode}):\n{result.stdout}{result.stderr}")
+    say(f"synth: {', '.join(sorted(read_manifest(outdir)['stacks']))} ({time.monotonic() - started:.1f} s)")
+
+
+def create_bootstrap_bucket(*, endpoint: str, region: str, bucket: str, say: Say) -> None:
+    from scripts.bootstrap_bucket import ensure_bootstrap_bucket
+
+    ensure_bootstrap_bucket(boto_client("s3", endpoint=endpoint, region=region), bucket, region,
+                            say=lambda line: say(f"bootstrap bucket: {line.strip()}"))
+
+
+def load_prod_config() -> Any:
+    from config.common import load_config, selected_environment
+
+    return load_config(selected_environment(None))
+
+
+# --- commands -------------------------------------------------------------------------
+
+
+def deploy(*, port: int = 0, endpoint: str | None = None, outdir: Path = DEFAULT_OUTDIR,
+           workers: int = 2, synth: bool = True, say: Say = say_now) -> LocalDeployment:
+    config = load_prod_config()
+    record = ensure_emulator(port=port, endpoint=endpoint, say=say)
+    create_bootstrap_bucket(endpoint=record.endpoint, region=config.aws_region,
+                            bucket=config.state.bootstrap_bucket, say=say)
+    if synth:
+        synthesize(outdir, say=say)
+    for old_log in (LOCAL_DIR / "logs").glob("*.log"):
+        old_log.unlink()  # each deploy's logs start empty (destroy and plan append to them)
+    deployment = LocalDeployment(outdir=outdir, endpoint=record.endpoint, region=config.aws_region,
+                                 log_dir=LOCAL_DIR / "logs", workers=workers, say=say)
+    started = time.monotonic()
+    deployment.apply_all()
+    say(f"applied {len(deployment.dependencies())} stacks in {time.monotonic() - started:.1f} s "
+        f"(logs: {deployment.log_dir})")
+    deployment.print_outputs()
+    say(f"emulator: {record.endpoint}   tear down with: make destroy-local")
+    return deployment
+
+
+def plan(*, outdir: Path = DEFAULT_OUTDIR, workers: int = 2, say: Say = say_now) -> bool:
+    record = EmulatorRecord.load()
+    if record is None:
+        raise SystemExit("no local deployment recorded in .local/emulator.json: run make deploy-local")
+    config = load_prod_config()
+    deployment = LocalDeployment(outdir=outdir, endpoint=record.endpoint, region=config.aws_region,
+                                 log_dir=LOCAL_DIR / "logs", workers=workers, say=say)
+    clean = True
+    for result in deployment.plan_all():
+        for change in result.value.changes:
+            clean = False
+            say(f"  {result.stack_id}: {change.describe()}")
+    say("no changes in any stack" if clean else "changes planned (see above)")
+    return clean
+
+
+def destroy(*, outdir: Path = DEFAULT_OUTDIR, workers: int = 2, say: Say = say_now) -> None:
+    record = EmulatorRecord.load()
+    if record is None:
+        say("nothing to destroy: no local deployment recorded in .local/emulator.json")
+        return
+    if not emulator_module.is_listening(port_of(record.endpoint)):
+        say(f"the emulator at {record.endpoint} is gone (its state with it): nothing to destroy")
+    else:
+        config = load_prod_config()
+        deployment = LocalDeployment(outdir=outdir, endpoint=record.endpoint, region=config.aws_region,
+                                     log_dir=LOCAL_DIR / "logs", workers=workers, say=say)
+        started = time.monotonic()
+        results = deployment.destroy_all()
+        for result in results:
+            for address in result.value:
+                say(f"  {result.stack_id}: {address} is prevent_destroy: removed from state, "
+                    "deleted on the emulator")
+        say(f"destroyed {len(results)} stacks in {time.monotonic() - started:.1f} s")
+    if record.pid is not None:
+        if emulator_module.stop_emulator_process(record.pid):
+            say(f"emulator: stopped (pid {record.pid})")
+    else:
+        say(f"emulator: {record.endpoint} was given, left running")
+    STATE_FILE.unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="deploy every stack to the local AWS emulator")
+    commands = parser.add_subparsers(dest="command", required=True)
+    deploy_parser = commands.add_parser("deploy", help="start the emulator (if needed) and apply every stack")
+    deploy_parser.add_argument("--port", type=int, default=int(os.environ.get("LGTM_EMULATOR_PORT", "0")),
+                               help="emulator port (default: a free one)")
+    deploy_parser.add_argument("--endpoint-url", default=os.environ.get("LGTM_EMULATOR_URL"),
+                               help="use this running emulator instead of starting one")
+    deploy_parser.add_argument("--no-synth", action="store_true", help="use cdktf.out as it is")
+    for sub in (deploy_parser, commands.add_parser("plan", help="plan every stack, report changes"),
+                commands.add_parser("destroy", help="destroy every stack, stop the emulator")):
+        sub.add_argument("--workers", type=int, default=2, help="stacks run in parallel (default 2)")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "deploy":
+            deploy(port=args.port, endpoint=args.endpoint_url, workers=args.workers, synth=not args.no_synth)
+        elif args.command == "plan":
+            return 0 if plan(workers=args.workers) else 2
+        else:
+            destroy(workers=args.workers)
+    except (RuntimeError, NotImplementedError, ValueError, FileNotFoundError) as error:
+        print(f"\nFAILED: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

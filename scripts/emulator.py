@@ -1,0 +1,439 @@
+"""The local AWS emulator: moto's server on 127.0.0.1, with fixes for the moto 5.2.x gaps our stacks meet.
+
+Run it in the foreground (until SIGTERM/SIGINT):
+
+    python -m scripts.emulator --port 5000 --log .local/emulator.log
+
+or from Python: `start_in_thread()` (in-process, for unit tests of the patches) and
+`launch_process()` (a separate process, for deploys that outlive the caller).
+
+Every patch below fixes one call that moto 5.2.1 gets wrong in a way Terraform
+notices (an error it retries for minutes, or a field it reads back differently and
+plans to change). They only change the emulator: what prod synthesizes is never
+touched. `PATCHES` names each with the reason; README lists them too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+# AWS-managed policies (e.g. AmazonECSTaskExecutionRolePolicy) exist in moto only with
+# this set; it must be in the environment before moto builds its IAM backend.
+os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+
+LOCALHOST = "127.0.0.1"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- patches -------------------------------------------------------------------------
+
+
+def patch_application_autoscaling_tagging() -> None:
+    """application-autoscaling: add ListTagsForResource / TagResource / UntagResource.
+
+    moto has none of the three; the provider calls ListTagsForResource right after
+    RegisterScalableTarget and retries the 500 for many minutes. Tags sent with
+    RegisterScalableTarget are kept too, so a re-read matches the configuration.
+    """
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+    def tags_by_arn(response: ApplicationAutoScalingResponse) -> dict[str, dict[str, str]]:
+        backend = response.applicationautoscaling_backend
+        if not hasattr(backend, "lgtm_tags_by_arn"):
+            backend.lgtm_tags_by_arn = {}
+        return backend.lgtm_tags_by_arn
+
+    original_register = ApplicationAutoScalingResponse.register_scalable_target
+
+    def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
+        body = original_register(self)
+        tags = self._get_param("Tags") or {}
+        if tags:
+            tags_by_arn(self).setdefault(json.loads(body)["ScalableTargetARN"], {}).update(tags)
+        return body
+
+    def list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
+        return json.dumps({"Tags": tags_by_arn(self).get(self._get_param("ResourceARN"), {})})
+
+    def tag_resource(self: ApplicationAutoScalingResponse) -> str:
+        tags_by_arn(self).setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
+        return json.dumps({})
+
+    def untag_resource(self: ApplicationAutoScalingResponse) -> str:
+        tags = tags_by_arn(self).get(self._get_param("ResourceARN"), {})
+        for key in self._get_param("TagKeys") or []:
+            tags.pop(key, None)
+        return json.dumps({})
+
+    ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target  # type: ignore[method-assign]
+    ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
+    ApplicationAutoScalingResponse.tag_resource = tag_resource  # type: ignore[attr-defined]
+    ApplicationAutoScalingResponse.untag_resource = untag_resource  # type: ignore[attr-defined]
+
+
+# CreateService parameters moto parses nowhere, with the value AWS reports when omitted.
+ECS_SERVICE_FIELDS_MOTO_DROPS: dict[str, Any] = {
+    "capacityProviderStrategy": [],
+    "enableExecuteCommand": False,
+    "healthCheckGracePeriodSeconds": None,
+    "availabilityZoneRebalancing": None,
+    "deploymentConfiguration": {"maximumPercent": 200, "minimumHealthyPercent": 100},
+    "enableECSManagedTags": False,
+}
+
+
+def patch_ecs_create_service_fields() -> None:
+    """ECS CreateService: keep the fields moto drops.
+
+    moto ignores capacityProviderStrategy (and then reports launch type EC2),
+    enableExecuteCommand, healthCheckGracePeriodSeconds, availabilityZoneRebalancing
+    and deploymentConfiguration; the second plan shows diffs, some forcing
+    replacement. UpdateService already stores what it is sent.
+    """
+    from botocore import xform_name
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    original_create = EC2ContainerServiceResponse.create_service
+
+    def create_service(self: EC2ContainerServiceResponse) -> Any:
+        result = original_create(self)
+        service = result.result["service"]
+        for field_name, default in ECS_SERVICE_FIELDS_MOTO_DROPS.items():
+            value = self._get_param(field_name)
+            setattr(service, xform_name(field_name), value if value is not None else default)
+        if self._get_param("capacityProviderStrategy") and not self._get_param("launchType"):
+            # AWS reports no launch type for a service placed by capacity providers.
+            service.launch_type = None
+            for deployment in service.deployments:
+                deployment["launchType"] = None
+                deployment["capacityProviderStrategy"] = self._get_param("capacityProviderStrategy")
+        return result
+
+    EC2ContainerServiceResponse.create_service = create_service  # type: ignore[method-assign]
+
+
+def patch_security_group_rule_description() -> None:
+    """EC2 security-group rules: report the description of group and prefix-list rules.
+
+    moto reads a rule's description from its CIDR range only, so a rule that
+    references another security group (or a prefix list) reads back with no
+    description: a perpetual diff on aws_vpc_security_group_*_rule.
+    """
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    original_init = SecurityGroupRule.__init__
+
+    def init(self: SecurityGroupRule, *args: Any, **kwargs: Any) -> None:
+        prefix_list = kwargs.get("prefix_list_id") if "prefix_list_id" in kwargs else (
+            args[7] if len(args) > 7 else None)
+        original_init(self, *args, **kwargs)
+        self.lgtm_prefix_list_description = (prefix_list or {}).get("Description")
+
+    def description(self: SecurityGroupRule) -> str | None:
+        return (self.ip_range.get("Description")
+                or self.source_group.get("Description")
+                or getattr(self, "lgtm_prefix_list_description", None))
+
+    SecurityGroupRule.__init__ = init  # type: ignore[method-assign]
+    SecurityGroupRule.description = property(description)  # type: ignore[assignment]
+
+
+def patch_s3_delete_marker_dispose() -> None:
+    """S3: let delete markers be disposed of.
+
+    Deleting a key whose versions include a delete marker calls `dispose()` on every
+    version; moto's FakeDeleteMarker has none, so DeleteObjects on a versioned bucket
+    answers 500 and destroying the state bucket retries for minutes.
+    """
+    from moto.s3.models import FakeDeleteMarker
+
+    def dispose(self: FakeDeleteMarker, garbage: bool = False) -> None:
+        """A delete marker holds no data to release."""
+
+    FakeDeleteMarker.dispose = dispose  # type: ignore[attr-defined]
+
+
+def patch_policy_deny_with_unmet_condition() -> None:
+    """S3 bucket policies: a Deny statement applies only when its Condition holds.
+
+    moto skips condition operators it cannot evaluate (Bool, ...) as if they held, and
+    gives S3 no request context. So the state bucket's TLS-only policy (Deny s3:* when
+    aws:SecureTransport is false) denies every object call: the S3 backend gets 403 on
+    HeadObject. In AWS a condition on a key absent from the request context does not
+    match, and a Deny whose condition does not match does not apply. The policy is
+    still stored and read back as written; the emulator (plain HTTP on 127.0.0.1 with
+    no request context) just does not enforce conditional denies.
+    """
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+    from moto.iam.policy_conditions import CONDITION_OPERATIONS
+
+    original_is_action_permitted = IAMPolicyStatement.is_action_permitted
+
+    def condition_holds(condition: dict[str, dict[str, Any]], context: dict[str, str] | None) -> bool:
+        for operator, expected_by_key in condition.items():
+            evaluate = CONDITION_OPERATIONS.get(operator)
+            for key, expected in expected_by_key.items():
+                if evaluate is None or not context or key not in context \
+                        or not evaluate(expected, context[key]):
+                    return False
+        return True
+
+    def is_action_permitted(self: IAMPolicyStatement, action: str, resource: str = "*",
+                            principal: str | None = None,
+                            incoming_condition_values: dict[str, str] | None = None) -> PermissionResult:
+        statement = self._statement
+        if statement.get("Effect") == "Deny" and statement.get("Condition") \
+                and not condition_holds(statement["Condition"], incoming_condition_values):
+            return PermissionResult.NEUTRAL
+        return original_is_action_permitted(self, action, resource, principal, incoming_condition_values)
+
+    IAMPolicyStatement.is_action_permitted = is_action_permitted  # type: ignore[method-assign]
+
+
+def patch_efs_put_backup_policy() -> None:
+    """EFS: add PutBackupPolicy.
+
+    moto has DescribeBackupPolicy but not PutBackupPolicy: creating
+    aws_efs_backup_policy gets a 500 that the provider retries for minutes. The status
+    is kept per file system (DISABLED too, as AWS reports it, so destroy sees it).
+    """
+    from moto.efs.models import FileSystem
+    from moto.efs.responses import EFSResponse
+
+    def put_backup_policy(self: EFSResponse) -> Any:
+        file_system = self.efs_backend.file_systems_by_id[self._get_param("FileSystemId")]
+        status = (self._get_param("BackupPolicy") or {}).get("Status", "DISABLED")
+        # AWS moves ENABLING -> ENABLED and DISABLING -> DISABLED by itself; report the end state.
+        file_system.lgtm_backup_status = {"ENABLING": "ENABLED", "DISABLING": "DISABLED"}.get(status, status)
+        body = json.dumps({"BackupPolicy": {"Status": file_system.lgtm_backup_status}})
+        return body, {"Content-Type": "application/json"}
+
+    original_backup_policy = FileSystem.backup_policy
+
+    def backup_policy(self: FileSystem) -> dict[str, str] | None:
+        if hasattr(self, "lgtm_backup_status"):
+            return {"Status": self.lgtm_backup_status}
+        return original_backup_policy.fget(self)  # type: ignore[attr-defined]
+
+    EFSResponse.put_backup_policy = put_backup_policy  # type: ignore[attr-defined]
+    FileSystem.backup_policy = property(backup_policy)  # type: ignore[assignment]
+
+
+def patch_efs_delete_file_system_policy() -> None:
+    """EFS: add DeleteFileSystemPolicy.
+
+    moto has Put/DescribeFileSystemPolicy but not DeleteFileSystemPolicy: destroying
+    aws_efs_file_system_policy gets a 500 that the provider retries for minutes.
+    """
+    from moto.efs.responses import EFSResponse
+
+    def delete_file_system_policy(self: EFSResponse) -> Any:
+        file_system = self.efs_backend.file_systems_by_id[self._get_param("FileSystemId")]
+        file_system.file_system_policy = None
+        return json.dumps({}), {"status": 200, "Content-Type": "application/json"}
+
+    EFSResponse.delete_file_system_policy = delete_file_system_policy  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Patch:
+    name: str
+    reason: str
+    apply: Callable[[], None]
+
+
+def _reason(function: Callable[[], None]) -> str:
+    return " ".join((function.__doc__ or "").split())
+
+
+PATCHES: tuple[Patch, ...] = tuple(
+    Patch(function.__name__, _reason(function), function)
+    for function in (
+        patch_application_autoscaling_tagging,
+        patch_ecs_create_service_fields,
+        patch_security_group_rule_description,
+        patch_s3_delete_marker_dispose,
+        patch_policy_deny_with_unmet_condition,
+        patch_efs_put_backup_policy,
+        patch_efs_delete_file_system_policy,
+    )
+)
+_patched = threading.Lock()
+_applied: list[str] = []
+
+
+def apply_patches() -> list[str]:
+    """Apply every patch once per process; return their names."""
+    with _patched:
+        if not _applied:
+            for patch in PATCHES:
+                patch.apply()
+                _applied.append(patch.name)
+    return list(_applied)
+
+
+# --- running the server --------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOCALHOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def endpoint_url(port: int) -> str:
+    return f"http://{LOCALHOST}:{port}"
+
+
+def is_listening(port: int, *, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((LOCALHOST, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass
+class EmulatorThread:
+    """moto's ThreadedMotoServer, patched, in this process."""
+
+    server: Any
+    port: int
+
+    @property
+    def url(self) -> str:
+        return endpoint_url(self.port)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def start_in_thread(*, port: int = 0) -> EmulatorThread:
+    """Start the patched server on 127.0.0.1 in a daemon thread (port 0: a free one)."""
+    from moto.server import ThreadedMotoServer
+
+    apply_patches()
+    server = ThreadedMotoServer(ip_address=LOCALHOST, port=port, verbose=False)
+    server.start()
+    return EmulatorThread(server=server, port=server.get_host_and_port()[1])
+
+
+@dataclass
+class EmulatorProcess:
+    """The emulator running as `python -m scripts.emulator` in its own process group."""
+
+    pid: int
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return endpoint_url(self.port)
+
+    def stop(self, *, timeout: float = 15.0) -> None:
+        stop_emulator_process(self.pid, timeout=timeout)
+
+
+def launch_process(
+    *, log_path: Path, port: int = 0, python: str = sys.executable, startup_timeout: float = 60.0,
+) -> EmulatorProcess:
+    """Start the emulator in a new session (it outlives the caller) and wait until it listens."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    port_file = log_path.with_suffix(".port")
+    port_file.unlink(missing_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [python, "-m", "scripts.emulator", "--port", str(port), "--log", str(log_path),
+             "--port-file", str(port_file)],
+            cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + startup_timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the emulator exited with {process.returncode} while starting; "
+                               f"see {log_path}:\n{_tail(log_path)}")
+        if port_file.is_file() and port_file.read_text().strip():
+            bound_port = int(port_file.read_text())
+            if is_listening(bound_port):
+                return EmulatorProcess(pid=process.pid, port=bound_port, log_path=log_path)
+        time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"the emulator did not listen within {startup_timeout:.0f} s; see {log_path}")
+
+
+def is_emulator_process(pid: int) -> bool:
+    """True only for a live process running this module (never signal a recycled pid)."""
+    try:
+        command_line = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"scripts.emulator" in command_line
+
+
+def stop_emulator_process(pid: int, *, timeout: float = 15.0) -> bool:
+    """SIGTERM the emulator with this pid (then SIGKILL); False if it was not running."""
+    if not is_emulator_process(pid):
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)  # reap it when it is our child
+        except ChildProcessError:
+            pass
+        if not is_emulator_process(pid):
+            return True
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="moto server on 127.0.0.1 with lgtm-ecs's fixes")
+    parser.add_argument("--port", type=int, default=0, help="0 (default): a free port")
+    parser.add_argument("--log", type=Path, default=REPO_ROOT / ".local" / "emulator.log")
+    parser.add_argument("--port-file", type=Path, default=None,
+                        help="write the bound port here once listening")
+    args = parser.parse_args(argv)
+
+    args.log.parent.mkdir(parents=True, exist_ok=True)
+    # werkzeug logs every request and the traceback of every 500: the failing call.
+    logging.basicConfig(filename=args.log, level=logging.INFO,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    emulator = start_in_thread(port=args.port)
+    logging.getLogger("lgtm.emulator").info(
+        "listening on %s with patches: %s", emulator.url, ", ".join(apply_patches()))
+    print(f"emulator listening on {emulator.url} (log: {args.log})", flush=True)
+    if args.port_file:
+        args.port_file.write_text(str(emulator.port))
+
+    stopping = threading.Event()
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signal_number, lambda *_: stopping.set())
+    stopping.wait()
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The local deploy's logic without an emulator: order, drift reports, environment, freshness."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scripts.deploy_local import (
+    BOOTSTRAP_STACK_ID,
+    dependency_order,
+    emulator_environment,
+    planned_changes,
+    reverse_dependencies,
+    run_in_order,
+    stack_dependencies,
+)
+from tests.conftest import SynthesizedApp
+
+
+def test_dependency_order_is_topological_and_stable_by_stack_id() -> None:
+    dependencies = {"60-ecs": {"50-alb", "40-iam"}, "50-alb": {"10-network"}, "40-iam": {"00-bootstrap"},
+                    "10-network": {"00-bootstrap"}, "00-bootstrap": set()}
+    assert dependency_order(dependencies) == ["00-bootstrap", "10-network", "40-iam", "50-alb", "60-ecs"]
+
+
+def test_dependency_order_rejects_cycles_and_unknown_stacks() -> None:
+    with pytest.raises(ValueError, match="cycle"):
+        dependency_order({"a": {"b"}, "b": {"a"}})
+    with pytest.raises(ValueError, match="not synthesized"):
+        dependency_order({"a": {"missing"}})
+
+
+def test_reverse_dependencies_destroys_dependents_first() -> None:
+    dependents = reverse_dependencies({"00-bootstrap": set(), "10-network": {"00-bootstrap"},
+                                       "50-alb": {"10-network", "00-bootstrap"}})
+    assert dependents == {"00-bootstrap": {"10-network", "50-alb"}, "10-network": {"50-alb"}, "50-alb": set()}
+    assert dependency_order(dependents) == ["50-alb", "10-network", "00-bootstrap"]
+
+
+def test_run_in_order_starts_a_stack_only_after_what_it_needs() -> None:
+    finished: list[str] = []
+    lines: list[str] = []
+    dependencies = {"a": set(), "b": {"a"}, "c": {"a"}, "d": {"b", "c"}}
+
+    def action(stack_id: str) -> str:
+        assert dependencies[stack_id] <= set(finished), f"{stack_id} started too early"
+        finished.append(stack_id)
+        return stack_id.upper()
+
+    results = run_in_order(dependencies, action, workers=2, say=lines.append, verb="ok")
+    assert [r.value for r in results] == ["A", "B", "C", "D"]
+    assert len(lines) == 4 and lines[-1].startswith("[4/4] d ... ok (")
+
+
+def test_run_in_order_stops_starting_stacks_after_a_failure() -> None:
+    started: list[str] = []
+
+    def action(stack_id: str) -> None:
+        started.append(stack_id)
+        if stack_id == "a":
+            raise RuntimeError("terraform apply failed for stack a")
+
+    with pytest.raises(RuntimeError, match="stack a"):
+        run_in_order({"a": set(), "b": {"a"}}, action, workers=2, say=lambda line: None, verb="ok")
+    assert started == ["a"]
+
+
+def test_planned_changes_name_resource_and_attribute() -> None:
+    plan = {
+        "resource_changes": [
+            {"address": "aws_vpc.vpc", "change": {"actions": ["no-op"], "before": {}, "after": {}}},
+            {"address": "aws_ecs_service.grafana", "change": {
+                "actions": ["delete", "create"],
+                "before": {"launch_type": "EC2", "enable_execute_command": False, "tags": {"a": "1"}},
+                "after": {"launch_type": "", "enable_execute_command": True, "tags": {"a": "1"}},
+                "after_unknown": {"id": True},
+                "replace_paths": [["launch_type"]]}},
+        ],
+        "output_changes": {"url": {"actions": ["update"], "before": "a", "after": "b"}},
+    }
+    changes = {change.address: change for change in planned_changes(plan)}
+    assert set(changes) == {"aws_ecs_service.grafana", "output.url"}
+    described = changes["aws_ecs_service.grafana"].describe()
+    assert "delete/create" in described
+    assert 'launch_type: "EC2" -> ""' in described
+    assert "enable_execute_command: false -> true" in described
+    assert "id (known after apply)" in described
+    assert "forces replacement: launch_type" in described
+    assert "tags" not in described
+
+
+def test_environment_points_only_at_the_emulator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AWS_PROFILE", "production-admin")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "https://s3.example.com")
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "real-session")
+    env = emulator_environment(endpoint="http://127.0.0.1:5123", region="ap-northeast-2",
+                               cli_config=tmp_path / "mirror.tfrc")
+    aws = {name: value for name, value in env.items() if name.startswith("AWS_")}
+    assert aws == {"AWS_ENDPOINT_URL": "http://127.0.0.1:5123", "AWS_ACCESS_KEY_ID": aws["AWS_ACCESS_KEY_ID"],
+                   "AWS_SECRET_ACCESS_KEY": aws["AWS_SECRET_ACCESS_KEY"], "AWS_REGION": "ap-northeast-2",
+                   "AWS_EC2_METADATA_DISABLED": "true"}
+    assert "EXAMPLE" in aws["AWS_ACCESS_KEY_ID"]
+    assert env["CHECKPOINT_DISABLE"] == "1"
+    assert env["TF_CLI_CONFIG_FILE"] == str(tmp_path / "mirror.tfrc")
+
+
+def test_every_stack_after_bootstrap_depends_on_it_and_on_the_stacks_it_reads(prod: SynthesizedApp) -> None:
+    dependencies = stack_dependencies(prod.outdir)
+    assert dependencies[BOOTSTRAP_STACK_ID] == set()
+    for stack_id, needed in dependencies.items():
+        if stack_id != BOOTSTRAP_STACK_ID:
+            assert BOOTSTRAP_STACK_ID in needed, stack_id
+        declared = set(prod.manifest["stacks"][stack_id]["dependencies"])
+        assert declared <= needed, stack_id
+
+
+def test_remote_state_reads_become_dependencies(tmp_path: Path) -> None:
+    def write(stack_id: str, body: dict) -> None:
+        (tmp_path / "stacks" / stack_id).mkdir(parents=True)
+        (tmp_path / "stacks" / stack_id / "cdk.tf.json").write_text(json.dumps(body))
+
+    backend = {"bucket": "state", "key": "k/10-network"}
+    write("10-network", {"terraform": {"backend": {"s3": backend}}})
+    write("20-reader", {"terraform": {"backend": {"s3": {"bucket": "state", "key": "k/20"}}},
+                        "data": {"terraform_remote_state": {"net": {"backend": "s3", "config": backend}}}})
+    (tmp_path / "manifest.json").write_text(json.dumps({"stacks": {
+        "10-network": {"dependencies": []}, "20-reader": {"dependencies": []}}}))
+    assert stack_dependencies(tmp_path) == {"10-network": set(), "20-reader": {"10-network"}}

@@ -1,0 +1,293 @@
+"""End to end on the local AWS emulator: apply, no drift, state layout, locking, destroy.
+
+The very JSON prod uses (the session's synthesized app) is applied with the real AWS
+provider through the real S3 backend and DynamoDB locking; terraform reaches the
+emulator through its environment alone. One apply, one plan, one destroy per run:
+the provider's fixed waits (2 x 30 s per ALB, ~55 s per S3 lifecycle configuration)
+make each full pass take minutes.
+
+The tests run in file order and share one deployment (module-scoped fixtures); the
+emulator is started fresh for this module and stopped in the fixture's teardown,
+also when a test fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from config.common import Config
+from scripts import emulator_inventory
+from scripts.deploy_local import (
+    BOOTSTRAP_STACK_ID,
+    LocalDeployment,
+    StackResult,
+    boto_client,
+    create_bootstrap_bucket,
+    stack_json,
+)
+from scripts.emulator import EmulatorProcess, is_listening, launch_process
+from scripts.scan import plans_to_json, scan_plans
+from scripts.terraform_cli import terraform_binary
+from tests.conftest import SynthesizedApp
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+# A stuck terraform (e.g. the provider retrying an emulator error) fails the run instead of hanging CI.
+COMMAND_TIMEOUT_SECONDS = 420.0
+TIMINGS: dict[str, float] = {}
+
+
+def report(capsys: pytest.CaptureFixture[str], line: str) -> None:
+    """Print through pytest's capture so measured times show in CI's output."""
+    with capsys.disabled():
+        print(f"\n[e2e] {line}", flush=True)
+
+
+@dataclass
+class Run:
+    """What the steps share: the deployment, the config, and results of earlier steps."""
+
+    deployment: LocalDeployment
+    config: Config
+    emulator: EmulatorProcess
+    baseline: dict[str, set[str]]
+    applied: list[StackResult] = field(default_factory=list)
+
+    def client(self, service: str) -> Any:
+        return boto_client(service, endpoint=self.emulator.url, region=self.config.aws_region)
+
+
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmulatorProcess]:
+    log_path = tmp_path_factory.mktemp("emulator") / "emulator.log"
+    process = launch_process(log_path=log_path)
+    try:
+        yield process
+    finally:
+        process.stop()
+        assert not is_listening(process.port), f"the emulator still listens on {process.url} after stop"
+
+
+@pytest.fixture(scope="module")
+def run(prod: SynthesizedApp, emulator: EmulatorProcess, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    # A copy: terraform's .terraform directories stay out of the session's synthesized tree.
+    outdir = tmp_path_factory.mktemp("e2e") / "cdktf.out"
+    shutil.copytree(prod.outdir, outdir)
+    deployment = LocalDeployment(
+        outdir=outdir, endpoint=emulator.url, region=prod.config.aws_region,
+        log_dir=outdir.parent / "logs", workers=2, say=lambda line: None,
+        command_timeout=COMMAND_TIMEOUT_SECONDS)
+    run = Run(deployment=deployment, config=prod.config, emulator=emulator, baseline={})
+    create_bootstrap_bucket(endpoint=emulator.url, region=prod.config.aws_region,
+                            bucket=prod.config.state.bootstrap_bucket, say=lambda line: None)
+    run.baseline = emulator_inventory.inventory(run.client)
+    return run
+
+
+def non_bootstrap_stacks(run: Run) -> list[str]:
+    return [stack for stack in sorted(run.deployment.dependencies()) if stack != BOOTSTRAP_STACK_ID]
+
+
+# 1. -----------------------------------------------------------------------------------
+
+def test_1_fresh_emulator_holds_only_the_bootstrap_bucket(run: Run) -> None:
+    assert run.emulator.url.startswith("http://127.0.0.1:")
+    assert run.baseline["s3 bucket"] == {run.config.state.bootstrap_bucket}
+    s3 = run.client("s3")
+    bucket = run.config.state.bootstrap_bucket
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    assert run.baseline["dynamodb table"] == set()
+
+
+# The user's path: npx cdktf deploy / diff, same environment. It deploys 00-bootstrap for real
+# (the apply below then finds it done), so this costs no extra full apply.
+
+def cdktf(run: Run, *args: str, outdir: Path) -> subprocess.CompletedProcess[str]:
+    npx = shutil.which("npx")
+    assert npx, "npx is not on PATH: install Node.js 20 + npm (make install runs npm ci)"
+    assert (REPO_ROOT / "node_modules" / ".bin" / "cdktf").exists(), \
+        "the cdktf CLI is not installed: run make install (npm ci)"
+    assert shutil.which("pipenv"), "pipenv is not on PATH: cdktf.json's app is `pipenv run python main.py`"
+    env = {**run.deployment.env, "PIPENV_VENV_IN_PROJECT": "1", "PIPENV_IGNORE_VIRTUALENVS": "1",
+           "PIPENV_VERBOSITY": "-1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CI": "1",
+           "FORCE_COLOR": "0",
+           # cdktf otherwise points TF_PLUGIN_CACHE_DIR at ~/.terraform.d/plugin-cache; with the
+           # filesystem mirror the second init then fails ("cannot install existing provider
+           # directory ... to itself") and the run writes outside the checkout.
+           "CDKTF_DISABLE_PLUGIN_CACHE_ENV": "1"}
+    # --skip-provider-lock: after init cdktf runs `terraform providers lock -platform=linux_amd64`,
+    # which asks registry.terraform.io for checksums; offline (provider mirror only) that fails.
+    return subprocess.run([npx, "--no-install", "cdktf", *args, "--skip-provider-lock", "--output", str(outdir)],
+                          cwd=REPO_ROOT,
+                          env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_SECONDS)
+
+
+def test_2_user_path_cdktf_deploy_and_diff_one_stack(run: Run, capsys: pytest.CaptureFixture[str],
+                                                     tmp_path_factory: pytest.TempPathFactory) -> None:
+    terraform_binary()  # cdktf runs the terraform on PATH: fail with how to fix it if missing
+    outdir = tmp_path_factory.mktemp("cdktf-cli") / "cdktf.out"
+    started = time.monotonic()
+    deployed = cdktf(run, "deploy", BOOTSTRAP_STACK_ID, "--auto-approve", outdir=outdir)
+    TIMINGS["cdktf deploy 00-bootstrap"] = time.monotonic() - started
+    assert deployed.returncode == 0, f"npx cdktf deploy failed:\n{deployed.stdout[-3000:]}\n{deployed.stderr[-3000:]}"
+    # It created what 00-bootstrap owns, on the emulator, through the real S3 backend.
+    assert run.client("dynamodb").describe_table(TableName=run.config.state.lock_table)["Table"]
+    run.client("s3").head_bucket(Bucket=run.config.state.state_bucket)
+    run.client("s3").head_object(Bucket=run.config.state.bootstrap_bucket, Key=run.config.state.bootstrap_state_key)
+
+    started = time.monotonic()
+    diffed = cdktf(run, "diff", BOOTSTRAP_STACK_ID, "--skip-synth", outdir=outdir)
+    TIMINGS["cdktf diff 00-bootstrap"] = time.monotonic() - started
+    assert diffed.returncode == 0, f"npx cdktf diff failed:\n{diffed.stdout[-3000:]}\n{diffed.stderr[-3000:]}"
+    assert "No changes" in diffed.stdout, diffed.stdout[-3000:]
+    report(capsys, f"npx cdktf deploy 00-bootstrap: {TIMINGS['cdktf deploy 00-bootstrap']:.1f} s, "
+                   f"npx cdktf diff: {TIMINGS['cdktf diff 00-bootstrap']:.1f} s")
+
+
+# 2. -----------------------------------------------------------------------------------
+
+def test_3_apply_every_stack_in_dependency_order(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    run.applied = run.deployment.apply_all()
+    TIMINGS["apply"] = time.monotonic() - started
+
+    applied = [result.stack_id for result in run.applied]
+    assert sorted(applied) == sorted(run.deployment.dependencies())
+    for position, stack_id in enumerate(applied):
+        assert run.deployment.dependencies()[stack_id] <= set(applied[:position]), stack_id
+    created = emulator_inventory.difference(run.baseline, emulator_inventory.inventory(run.client))
+    # The inventory sees what the stacks made (else "nothing remains" below would prove nothing).
+    assert {"s3 bucket", "dynamodb table"} <= set(created), created
+    report(capsys, f"apply of {len(applied)} stacks: {TIMINGS['apply']:.1f} s ("
+                   + ", ".join(f"{r.stack_id} {r.seconds:.1f} s" for r in run.applied) + ")")
+    report(capsys, "created on the emulator: "
+                   + ", ".join(f"{kind} x{len(ids)}" for kind, ids in sorted(created.items())))
+
+
+# 3. -----------------------------------------------------------------------------------
+
+def test_4_second_plan_of_every_stack_shows_no_changes(run: Run, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run.applied, "the apply step did not complete"
+    started = time.monotonic()
+    planned = run.deployment.plan_all()
+    TIMINGS["plan"] = time.monotonic() - started
+    drift = [f"{result.stack_id}: {change.describe()}" for result in planned for change in result.value.changes]
+    exit_codes = {result.stack_id: result.value.exit_code for result in planned}
+    report(capsys, f"no-drift plans of {len(planned)} stacks: {TIMINGS['plan']:.1f} s")
+    assert not drift, "a second plan wants changes (perpetual diff):\n" + "\n".join(drift)
+    assert set(exit_codes.values()) == {0}, exit_codes
+
+
+def test_4b_checkov_on_plan_json(run: Run, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """checkov's terraform_plan framework on `terraform show -json` of each stack's saved plan.
+
+    Plan JSON resolves what the synthesized JSON hides from the terraform_json scan:
+    container definitions, policy documents, values read from remote state.
+    """
+    assert run.applied, "the apply step did not complete"
+    saved = sorted(path.stem for path in run.deployment.log_dir.glob("*.tfplan"))
+    assert saved == sorted(run.deployment.dependencies()), f"test_4 saved plans for {saved} only"
+    plans = plans_to_json(tfplans_dir=run.deployment.log_dir, stacks_dir=run.deployment.outdir / "stacks",
+                          output_dir=tmp_path)
+    result = scan_plans(plans)
+    report(capsys, f"checkov on plan JSON: {result.line()}")
+    assert result.passed > 0, "checkov evaluated nothing in the plans"
+    assert result.ok, "checkov findings in the plans:\n" + "\n".join(result.findings)
+
+
+# 4. -----------------------------------------------------------------------------------
+
+def test_5_state_layout_and_lock_digests(run: Run) -> None:
+    assert run.applied, "the apply step did not complete"
+    state = run.config.state
+    s3, dynamodb = run.client("s3"), run.client("dynamodb")
+
+    bootstrap_keys = {o["Key"] for o in s3.list_objects_v2(Bucket=state.bootstrap_bucket).get("Contents", [])}
+    assert bootstrap_keys == {"bootstrap/terraform.tfstate"}
+
+    expected_keys = {state.state_key(stack) for stack in non_bootstrap_stacks(run)}
+    assert expected_keys == {f"lgtm-ecs/prod/{stack}/terraform.tfstate" for stack in non_bootstrap_stacks(run)}
+    state_keys = {o["Key"] for o in s3.list_objects_v2(Bucket=state.state_bucket).get("Contents", [])}
+    assert state_keys == expected_keys
+
+    items = {item["LockID"]["S"]: item for item in dynamodb.scan(TableName=state.lock_table)["Items"]}
+    # Terraform keeps one digest item per state (<bucket>/<key>-md5) and no lock is left behind.
+    assert set(items) == {f"{state.state_bucket}/{key}-md5" for key in expected_keys}
+    for key in expected_keys:
+        body = s3.get_object(Bucket=state.state_bucket, Key=key)["Body"].read()
+        assert items[f"{state.state_bucket}/{key}-md5"]["Digest"]["S"] == hashlib.md5(body).hexdigest(), key
+        assert json.loads(body)["resources"], f"{key} holds no resources"
+
+
+# 5. -----------------------------------------------------------------------------------
+
+def test_6_a_held_lock_stops_a_second_plan(run: Run) -> None:
+    assert run.applied, "the apply step did not complete"
+    stack_id = non_bootstrap_stacks(run)[0]
+    state = run.config.state
+    lock_id = f"{state.state_bucket}/{state.state_key(stack_id)}"
+    dynamodb = run.client("dynamodb")
+    stack_dir = run.deployment.stack_dir(stack_id)
+
+    # `terraform console` holds the state lock for as long as it runs (until stdin closes).
+    holder = subprocess.Popen([terraform_binary(), f"-chdir={stack_dir}", "console"], env=run.deployment.env,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        lock_item = None
+        while lock_item is None and time.monotonic() < deadline and holder.poll() is None:
+            lock_item = dynamodb.get_item(TableName=state.lock_table, Key={"LockID": {"S": lock_id}}).get("Item")
+            time.sleep(0.2)
+        assert lock_item is not None, f"terraform console took no lock on {lock_id} (exit {holder.poll()})"
+        assert json.loads(lock_item["Info"]["S"])["Path"] == lock_id
+
+        second = run.deployment.terraform(stack_id, "plan", "-lock-timeout=1s", "-input=false", "-no-color",
+                                          check=False)
+        output = second.stdout + second.stderr
+        assert second.returncode == 1, output[-2000:]
+        assert "Error acquiring the state lock" in output, output[-2000:]
+        assert json.loads(lock_item["Info"]["S"])["ID"] in output, "the error names the lock holder"
+    finally:
+        holder.communicate(input="", timeout=60)  # EOF: console exits and releases the lock
+    assert dynamodb.get_item(TableName=state.lock_table, Key={"LockID": {"S": lock_id}}).get("Item") is None
+
+
+# 6. -----------------------------------------------------------------------------------
+
+def test_7_destroy_in_reverse_order_leaves_nothing(run: Run, prod: SynthesizedApp,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert run.applied, "the apply step did not complete"
+    started = time.monotonic()
+    destroyed = run.deployment.destroy_all()
+    TIMINGS["destroy"] = time.monotonic() - started
+    report(capsys, f"destroy of {len(destroyed)} stacks: {TIMINGS['destroy']:.1f} s")
+
+    order = [result.stack_id for result in destroyed]
+    dependencies = run.deployment.dependencies()
+    for position, stack_id in enumerate(order):
+        dependents = {s for s, needed in dependencies.items() if stack_id in needed}
+        assert dependents <= set(order[:position]), f"{stack_id} destroyed before its dependents"
+    assert order[-1] == BOOTSTRAP_STACK_ID
+
+    # prevent_destroy: the state bucket and lock table left terraform's state and were deleted
+    # on the emulator; the synthesized configuration still protects both.
+    handled = {result.stack_id: result.value for result in destroyed}
+    protected = sorted(f"{kind}.{name}" for kind, resources in stack_json(prod.outdir, BOOTSTRAP_STACK_ID)["resource"].items()
+                       for name, config in resources.items() if config.get("lifecycle", {}).get("prevent_destroy"))
+    assert [address.split(".")[0] for address in protected] == ["aws_dynamodb_table", "aws_s3_bucket"]
+    assert sorted(handled[BOOTSTRAP_STACK_ID]) == protected
+
+    leftovers = emulator_inventory.difference(run.baseline, emulator_inventory.inventory(run.client))
+    assert leftovers == {}, f"left on the emulator after destroy: {leftovers}"
+    report(capsys, "timings: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in TIMINGS.items()))
