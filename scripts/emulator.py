@@ -124,6 +124,30 @@ def patch_ecs_create_service_fields() -> None:
     EC2ContainerServiceResponse.create_service = create_service  # type: ignore[method-assign]
 
 
+def patch_serialize_requests() -> None:
+    """One request at a time: moto's in-memory backends are not thread-safe.
+
+    The server is threaded and Terraform runs up to ten operations at once, so
+    concurrent calls race on shared lists: seen here, a security group's rules
+    rebuilt by one revoke while another authorize lands (InvalidPermission.Duplicate
+    on create, InvalidPermission.NotFound on destroy), and a spurious
+    ConditionalCheckFailed taking a state lock. AWS serializes per resource; a
+    single lock around every request gives the same answers.
+    """
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    original_call = DomainDispatcherApplication.__call__
+    one_at_a_time = threading.Lock()
+
+    def call(self: DomainDispatcherApplication, environ: Any, start_response: Any) -> Any:
+        with one_at_a_time:
+            # moto builds the whole response before returning: nothing streams after the lock.
+            return list(original_call(self, environ, start_response))
+
+    call.__wrapped__ = original_call  # type: ignore[attr-defined]
+    DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
+
+
 def patch_security_group_rule_description() -> None:
     """EC2 security-group rules: report the description of group and prefix-list rules.
 
@@ -261,6 +285,7 @@ def _reason(function: Callable[[], None]) -> str:
 PATCHES: tuple[Patch, ...] = tuple(
     Patch(function.__name__, _reason(function), function)
     for function in (
+        patch_serialize_requests,
         patch_application_autoscaling_tagging,
         patch_ecs_create_service_fields,
         patch_security_group_rule_description,

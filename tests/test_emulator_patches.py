@@ -34,7 +34,7 @@ def client(emulator: EmulatorThread) -> Any:
 
 
 def test_every_patch_has_a_name_and_a_reason() -> None:
-    assert len(PATCHES) == 7
+    assert len(PATCHES) == 8
     for patch in PATCHES:
         assert patch.name.startswith("patch_") and len(patch.reason) > 60, patch
 
@@ -54,6 +54,29 @@ def _vpc_with_groups(ec2: Any) -> tuple[str, str, str]:
     first = ec2.create_security_group(GroupName="first", Description="first", VpcId=vpc_id)["GroupId"]
     second = ec2.create_security_group(GroupName="second", Description="second", VpcId=vpc_id)["GroupId"]
     return vpc_id, first, second
+
+
+def test_concurrent_rule_changes_on_one_group_all_land(client: Any) -> None:
+    """Terraform creates a group's rules in parallel; none may be lost or doubled."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    assert hasattr(DomainDispatcherApplication.__call__, "__wrapped__"), "requests are not serialized"
+    ec2 = client("ec2")
+    _, group, _ = _vpc_with_groups(ec2)
+    ports = range(20000, 20040)
+
+    def authorize(port: int) -> None:
+        client("ec2").authorize_security_group_ingress(GroupId=group, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+            "IpRanges": [{"CidrIp": "10.0.0.0/16", "Description": f"port {port}"}]}])
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(authorize, ports))
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])
+    found = sorted(r["FromPort"] for r in rules["SecurityGroupRules"] if not r["IsEgress"])
+    assert found == list(ports)
 
 
 def test_security_group_rule_referencing_a_group_keeps_its_description(client: Any) -> None:
