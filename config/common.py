@@ -153,6 +153,29 @@ class Target:
 
 
 @dataclass(frozen=True)
+class PrefixProxy:
+    """A reverse proxy in the service's task that serves it under `prefix` on `port`.
+
+    For a service that must itself run unprefixed, because its own components call each other
+    without a prefix (Pyroscope), while the ALB routes it under a path: the proxy strips `prefix`
+    and forwards to the service's `http_port` on loopback. The ALB target is the proxy's port.
+    """
+
+    prefix: str
+    """Public path prefix, e.g. /pyroscope: `<prefix>/ready` reaches the service's `/ready`."""
+    port: int
+    """Where the proxy listens (the ALB target port)."""
+    image: str = "public.ecr.aws/nginx/nginx-unprivileged"
+    tag: str = "1.27.3-alpine"
+    user: str = "101:101"
+    """The image's own USER (nginx): the proxy runs unprivileged on a port above 1024."""
+
+    @property
+    def image_ref(self) -> str:
+        return f"{self.image}:{self.tag}"
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """One ECS service on its upstream image."""
 
@@ -180,6 +203,8 @@ class ServiceConfig:
     user: str | None = None
     """`uid[:gid]` (numeric, not root) the service container runs as; None keeps the image's own
     user. 60-ecs hands the task's scratch volumes to this user."""
+    prefix_proxy: PrefixProxy | None = None
+    """A path-stripping proxy container in the task, in front of the service (see `PrefixProxy`)."""
     read_only_root_filesystem: bool = True
     """The container's root filesystem is read-only: it writes only to /tmp and its data directory
     (task scratch volumes, see 60-ecs) and its EFS volume. False only for an image that writes elsewhere."""
@@ -231,8 +256,10 @@ class EcsConfig:
     """Run on Fargate Spot (cheaper, can be interrupted) instead of Fargate."""
     namespace: str = "lgtm.local"
     """Cloud Map private DNS namespace: services reach each other as <name>.<namespace>."""
-    init_image: str = "public.ecr.aws/docker/library/busybox:1.36"
-    """Image of the init container that writes rendered configs into the task volume."""
+    init_image: str = "public.ecr.aws/docker/library/busybox:1.37.0-musl"
+    """Image of the init container that writes rendered configs into the task volume. Its busybox is
+    copied into every task for the health checks, so it must be statically linked (the `-musl`
+    variant; the default glibc variant needs a loader the distroless images lack)."""
     grafana_admin_user: str = "admin"
     log_kms_key_arn: str | None = None
     """Customer-managed KMS key (ARN) for the ECS and VPC flow log groups; its key policy must allow
@@ -297,8 +324,12 @@ def _default_services() -> tuple[ServiceConfig, ...]:
         ),
         ServiceConfig(
             name="pyroscope", image="grafana/pyroscope", tag="1.10.0", cpu=512, memory=1024,
-            http_port=4040, object_storage=True, readiness_path="/pyroscope/ready", path_prefix="/pyroscope",
+            http_port=4041, object_storage=True, readiness_path="/ready",
             user="10001:10001",  # the image's pyroscope user (USER pyroscope, 10001)
+            # Pyroscope runs unprefixed (its distributor calls the ingester without any prefix);
+            # the proxy serves it under /pyroscope on 4040, the port the ALB target group has
+            # always used, so taking over a running deployment replaces no target group.
+            prefix_proxy=PrefixProxy(prefix="/pyroscope", port=4040),
             targets=(Target(name="pyroscope", port=4040, health_check_path="/pyroscope/ready",
                             paths=("/pyroscope/*",), priority=500),),
         ),

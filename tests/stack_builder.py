@@ -14,12 +14,16 @@ from cdktf import Testing
 
 from components.registry import STACKS
 from components.shared.stack import LgtmStack
-from config.common import load_config
+from config.common import Config, load_config
 
 
 def build_until(stack_id: str, environment: str = "prod", **overrides: object) -> dict[str, LgtmStack]:
+    return build_config_until(stack_id, load_config(environment, **overrides))
+
+
+def build_config_until(stack_id: str, cfg: Config) -> dict[str, LgtmStack]:
+    """The registry's stacks, in order, up to and including `stack_id`, built from `cfg`."""
     app = Testing.app()
-    cfg = load_config(environment, **overrides)
     built: dict[str, LgtmStack] = {}
     for entry in STACKS:
         built[entry.stack_id] = entry.build(app, entry.stack_id, cfg, built)

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import pytest
 
-from components.service_configs import render_all
+from components.service_configs import prefix_proxy, render_all
 from tests.conftest import SynthesizedApp, only, resources
 from tests.variants import VARIANT
 
@@ -104,13 +104,17 @@ def test_task_definition_runs_the_upstream_image_on_fargate(prod: SynthesizedApp
 @pytest.mark.parametrize("service", SERVICES)
 def test_init_container_delivers_exactly_the_rendered_files(prod: SynthesizedApp, service: str) -> None:
     parsed = containers(prod.testing_synth(STACK), service)
-    assert set(parsed) == {"config-init", service}
+    proxy = {f"{service}-proxy"} if prod.config.service(service).prefix_proxy else set()
+    assert set(parsed) == {"config-init", service} | proxy
     init = parsed["config-init"]
     assert init["essential"] is False
     assert init["image"] == prod.config.ecs.init_image
     assert init["entryPoint"] == ["sh", "-c"]
     assert {"sourceVolume": "config", "containerPath": "/config", "readOnly": False} in init["mountPoints"]
-    assert decoded_files(init) == render_all(prod.config)[service]
+    expected = dict(render_all(prod.config)[service])
+    if proxy:
+        expected.update(prefix_proxy.render(prod.config.service(service)))
+    assert decoded_files(init) == expected
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -181,10 +185,11 @@ def test_container_health_check_uses_the_readiness_path(prod: SynthesizedApp, se
 @pytest.mark.parametrize("service", SERVICES)
 def test_port_mappings_cover_every_target_port(prod: SynthesizedApp, service: str) -> None:
     svc = prod.config.service(service)
-    main = containers(prod.testing_synth(STACK), service)[service]
-    mapped = {mapping["containerPort"] for mapping in main["portMappings"]}
-    assert svc.http_port in mapped
-    assert {target.port for target in svc.targets} <= mapped
+    task = containers(prod.testing_synth(STACK), service)
+    main_ports = {mapping["containerPort"] for mapping in task[service]["portMappings"]}
+    task_ports = {mapping["containerPort"] for c in task.values() for mapping in c.get("portMappings", [])}
+    assert svc.http_port in main_ports
+    assert {target.port for target in svc.targets} <= task_ports
 
 
 def test_grafana_state_on_its_efs_access_point(prod: SynthesizedApp) -> None:
@@ -252,8 +257,12 @@ def test_service_registers_with_each_of_its_target_groups(prod: SynthesizedApp, 
     ecs_service = resources(prod.testing_synth(STACK), "aws_ecs_service")[f"service-{service}"]
     blocks = ecs_service.get("load_balancer", [])
     assert sorted(b["container_port"] for b in blocks) == sorted(t.port for t in svc.targets)
+    task = containers(prod.testing_synth(STACK), service)
     for block in blocks:
-        assert block["container_name"] == service
+        # The container that maps the target's port: the service itself, or its proxy.
+        (owner,) = [name for name, c in task.items()
+                    if block["container_port"] in {m["containerPort"] for m in c.get("portMappings", [])}]
+        assert block["container_name"] == owner
         assert "50-alb" in block["target_group_arn"]
     if svc.targets:
         assert ecs_service["health_check_grace_period_seconds"] == prod.config.ecs.health_check_grace_period_seconds
@@ -316,3 +325,24 @@ def test_read_only_root_with_scratch_volumes_for_what_the_service_writes(prod: S
             # A plain task volume: Fargate ephemeral storage, shared with the init container.
             assert set(volumes[volume]) == {"name"}, volumes[volume]
             assert volume in {m["sourceVolume"] for m in init["mountPoints"]}
+
+
+def test_pyroscope_is_reached_through_its_proxy(prod: SynthesizedApp) -> None:
+    svc = prod.config.service("pyroscope")
+    assert svc.prefix_proxy is not None
+    task = containers(prod.testing_synth(STACK), "pyroscope")
+    proxy = task["pyroscope-proxy"]
+    assert proxy["essential"] is True
+    assert proxy["image"] == svc.prefix_proxy.image_ref
+    assert proxy["entryPoint"] == ["/usr/sbin/nginx"]
+    assert proxy["command"] == ["-e", "stderr", "-c", "/etc/lgtm/proxy/nginx.conf"]
+    assert proxy["readonlyRootFilesystem"] is True and proxy["user"] == svc.prefix_proxy.user
+    assert proxy["portMappings"] == [{"containerPort": svc.prefix_proxy.port, "protocol": "tcp"}]
+    assert proxy["dependsOn"] == [{"containerName": "config-init", "condition": "SUCCESS"}]
+    writable = {m["containerPath"] for m in proxy["mountPoints"] if not m["readOnly"]}
+    assert writable == {"/tmp"}
+    # Its health check goes through the proxy to Pyroscope's own /ready.
+    assert proxy["healthCheck"]["command"][-1] == f"http://127.0.0.1:{svc.prefix_proxy.port}/pyroscope/ready"
+    ecs_service = resources(prod.testing_synth(STACK), "aws_ecs_service")["service-pyroscope"]
+    (block,) = ecs_service["load_balancer"]
+    assert (block["container_name"], block["container_port"]) == ("pyroscope-proxy", 4040)

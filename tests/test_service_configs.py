@@ -125,11 +125,13 @@ def test_tempo_stores_traces_in_its_bucket(cfg: Config, rendered: dict[str, dict
     assert trace["wal"]["path"] and trace["local"]["path"]
 
 
-def test_pyroscope_multitenant_under_its_prefix(cfg: Config, rendered: dict[str, dict[str, str]]) -> None:
+def test_pyroscope_multitenant_and_unprefixed(cfg: Config, rendered: dict[str, dict[str, str]]) -> None:
     pyroscope = yaml_of(rendered, "pyroscope")
     assert pyroscope["multitenancy_enabled"] is True
-    assert pyroscope["server"]["http_path_prefix"] == "/pyroscope" == cfg.service("pyroscope").path_prefix
-    assert pyroscope["server"]["http_listen_port"] == 4040
+    # Its distributor pushes to the ingester at an unprefixed path: a prefix would 404 it.
+    assert "http_path_prefix" not in pyroscope["server"]
+    assert cfg.service("pyroscope").path_prefix == ""
+    assert pyroscope["server"]["http_listen_port"] == 4041 == cfg.service("pyroscope").http_port
     assert pyroscope["storage"]["backend"] == "s3"
     assert pyroscope["storage"]["s3"]["bucket_name"] == cfg.data_bucket("pyroscope")
     assert pyroscope["storage"]["s3"]["region"] == cfg.aws_region
@@ -154,8 +156,16 @@ def test_grafana_provisions_four_datasources_over_cloud_map(cfg: Config, rendere
     assert by_type["prometheus"]["url"] == f"http://mimir.{ns}:8080/prometheus"
     assert by_type["loki"]["url"] == f"http://loki.{ns}:3100"
     assert by_type["tempo"]["url"] == f"http://tempo.{ns}:3200/tempo"
-    assert by_type["grafana-pyroscope-datasource"]["url"] == f"http://pyroscope.{ns}:4040/pyroscope"
+    assert by_type["grafana-pyroscope-datasource"]["url"] == f"http://pyroscope.{ns}:4041"
     assert sum(1 for ds in document["datasources"] if ds.get("isDefault")) == 1
+
+
+def test_no_service_map_without_a_metrics_generator(rendered: dict[str, dict[str, str]]) -> None:
+    # Grafana's service map reads series that only Tempo's metrics-generator writes, and the
+    # generator idles unless metrics_generator.storage.path is set (tests/upstream/runtime.yaml).
+    tempo_datasource = next(ds for ds in yaml_of(rendered, "grafana")["datasources"] if ds["type"] == "tempo")
+    generator_on = bool(yaml_of(rendered, "tempo").get("metrics_generator", {}).get("storage", {}).get("path"))
+    assert ("serviceMap" in tempo_datasource["jsonData"]) == generator_on
 
 
 def test_every_datasource_sends_the_tenant_header(cfg: Config, rendered: dict[str, dict[str, str]]) -> None:
@@ -207,7 +217,7 @@ def test_alloy_forwards_each_signal_to_its_backend(cfg: Config, rendered: dict[s
     assert declared["loki.write.loki"].block("endpoint").attributes["url"] == \
         f"http://loki.{ns}:3100/loki/api/v1/push"
     assert declared["pyroscope.write.pyroscope"].block("endpoint").attributes["url"] == \
-        f"http://pyroscope.{ns}:4040/pyroscope"
+        f"http://pyroscope.{ns}:4041"
 
 
 def test_alloy_scrapes_the_stacks_own_metrics_into_mimir(cfg: Config, rendered: dict[str, dict[str, str]]) -> None:
@@ -215,8 +225,8 @@ def test_alloy_scrapes_the_stacks_own_metrics_into_mimir(cfg: Config, rendered: 
     assert scrape["forward_to"] == [Reference("prometheus.remote_write.mimir.receiver")]
     targets = {t["job"]: t for t in scrape["targets"]}
     assert set(targets) == {svc.name for svc in cfg.services}
-    assert targets["pyroscope"]["__metrics_path__"] == "/pyroscope/metrics"  # dskit moves /metrics too
-    assert targets["tempo"]["__metrics_path__"] == "/metrics"  # http_api_prefix does not
+    assert targets["pyroscope"]["__metrics_path__"] == "/metrics"  # unprefixed, behind its proxy
+    assert targets["tempo"]["__metrics_path__"] == "/metrics"  # http_api_prefix does not move /metrics
     assert targets["mimir"]["__address__"] == f"mimir.{cfg.ecs.namespace}:8080"
 
 
@@ -224,8 +234,15 @@ def test_alloy_scrapes_go_profiles_into_pyroscope(cfg: Config, rendered: dict[st
     scrape = components(alloy_of(rendered))["pyroscope.scrape.stack"].attributes
     assert scrape["forward_to"] == [Reference("pyroscope.write.pyroscope.receiver")]
     names = {t["service_name"] for t in scrape["targets"]}
-    assert {"mimir", "loki", "tempo"} <= names
-    assert "pyroscope" not in names  # prefixed pprof paths are not scrapeable with Alloy 1.5
+    assert names == {"mimir", "loki", "tempo", "pyroscope"}  # Pyroscope runs unprefixed now
+
+
+def test_a_dskit_prefixed_service_is_not_profiled(cfg: Config) -> None:
+    # pyroscope.scrape in Alloy 1.5 ignores `path_prefix` (grafana/alloy#2605): prefixed pprof 404s.
+    services = tuple(replace(svc, path_prefix="/mimir") if svc.name == "mimir" else svc for svc in cfg.services)
+    alloy = components(parse(RENDERERS["alloy"].render(replace(cfg, services=services))["config.alloy"]))
+    names = {t["service_name"] for t in alloy["pyroscope.scrape.stack"].attributes["targets"]}
+    assert names == {"loki", "tempo", "pyroscope"}
 
 
 def test_ports_follow_config(cfg: Config) -> None:

@@ -22,10 +22,11 @@ import pytest
 import yaml
 
 from components.service_configs import grafana as grafana_renderer
-from components.service_configs import render_all
-from config.common import Config, load_config
+from components.service_configs import RENDERERS, prefix_proxy, render_all
+from config.common import Config, ServiceConfig, load_config
 from tests.alloy_parser import components, parse, walk
 from tests.conftest import SynthesizedApp, resources
+from tests.upstream_facts import runtime
 from tests.variants import VARIANT, VARIANT_TENANT
 
 ALB = "50-alb"
@@ -57,8 +58,8 @@ def served_endpoints(service: str, files: dict[str, str], cfg: Config) -> Served
     - Tempo: top-level `http_api_prefix` prefixes /api/...; /ready and /metrics stay at
       the root; the OTLP HTTP receiver serves /v1/traces on its own endpoint, reachable
       from other hosts only when bound to 0.0.0.0.
-    - Pyroscope: /ready, /ingest, the connect push/query services, and the legacy
-      /pyroscope/ingest, /pyroscope/render routes.
+    - Pyroscope: its routes as recorded from v1.10.0's source (tests/upstream/runtime.yaml);
+      the task's proxy serves each under its prefix (`with_proxy`).
     - Grafana: everything on GF_SERVER_HTTP_PORT, health at /api/health.
     """
     if service == "grafana":
@@ -76,9 +77,8 @@ def served_endpoints(service: str, files: dict[str, str], cfg: Config) -> Served
         return {http_port: [prefix + p for p in ("/loki/api/v1/push", "/loki/api/v1/query_range",
                                                   "/ready", "/metrics")]}
     if service == "pyroscope":
-        return {http_port: [prefix + p for p in ("/ready", "/metrics", "/ingest", "/pyroscope/ingest",
-                                                  "/pyroscope/render", "/push.v1.PusherService/Push",
-                                                  "/querier.v1.QuerierService/SelectMergeStacktraces")]}
+        served = {http_port: [prefix + p for p in ("/metrics", *pyroscope_routes())]}
+        return with_proxy(served, cfg.service(service))
     if service == "tempo":
         api = document.get("http_api_prefix", "")
         served: Served = {http_port: [api + "/api/search", api + "/api/echo", api + "/api/traces/0",
@@ -89,6 +89,47 @@ def served_endpoints(service: str, files: dict[str, str], cfg: Config) -> Served
             served.setdefault(port, []).append("/v1/traces")
         return served
     return {}
+
+
+def pyroscope_routes() -> list[str]:
+    """Pyroscope's client-facing routes at its pinned tag (tests/upstream/runtime.yaml), one path each."""
+    paths = []
+    for route in runtime()["pyroscope"]["routes"]:
+        if route.get("internal"):
+            continue
+        path = route["path"]
+        if path.endswith("/*"):
+            paths.extend(path[:-1] + method for method in route["methods_listed"])
+        else:
+            also = route.get("also") or []
+            paths.extend([path, *([also] if isinstance(also, str) else also)])
+    return paths
+
+
+_LISTEN = re.compile(r"^\s*listen\s+(\d+);", re.MULTILINE)
+_PREFIX_LOCATION = re.compile(r"location\s+(/[^\s{]*/)\s*\{\s*proxy_pass\s+http://127\.0\.0\.1:(\d+)/;")
+
+
+def proxy_routes(nginx_conf: str) -> tuple[int, str, int]:
+    """(listen port, location prefix, upstream port) of the rendered path-stripping proxy."""
+    (listen,) = _LISTEN.findall(nginx_conf)
+    ((location, upstream),) = _PREFIX_LOCATION.findall(nginx_conf)
+    return int(listen), location, int(upstream)
+
+
+def with_proxy(served: Served, svc: ServiceConfig) -> Served:
+    """Add what the task's proxy serves: `<location>rest` for every `/rest` its upstream port serves.
+
+    `proxy_pass http://host:port/` in a `location /prefix/` block replaces the matched prefix
+    with `/` (nginx docs, ngx_http_proxy_module: proxy_pass with a URI); tests/test_prefix_proxy.py
+    runs nginx on the rendered file to show it.
+    """
+    if svc.prefix_proxy is None:
+        return served
+    (conf,) = prefix_proxy.render(svc).values()
+    listen, location, upstream = proxy_routes(conf)
+    through = [location + path.removeprefix("/") for path in served.get(upstream, [])]
+    return {**served, listen: served.get(listen, []) + through}
 
 
 def route_violations(alb_stack: dict[str, Any], cfg: Config, rendered: dict[str, dict[str, str]]) -> list[str]:
@@ -133,11 +174,11 @@ def route_violations(alb_stack: dict[str, Any], cfg: Config, rendered: dict[str,
 
 def alb_stack_of(cfg: Config) -> dict[str, Any]:
     """`Testing.synth` of 50-alb alone, for a variant config (no full-app synth needed)."""
-    from cdktf import App, Testing
+    from cdktf import Testing
 
-    from components.registry import build_stacks
+    from tests.stack_builder import build_config_until
 
-    return json.loads(Testing.synth(build_stacks(App(), cfg)[ALB]))
+    return json.loads(Testing.synth(build_config_until(ALB, cfg)[ALB]))
 
 
 # --- route truth ----------------------------------------------------------------------------
@@ -175,12 +216,18 @@ def test_receivers_bound_to_localhost_are_caught(prod: SynthesizedApp) -> None:
 
 
 def test_a_path_outside_the_configured_prefix_is_caught(prod: SynthesizedApp) -> None:
-    # Without its path prefix Pyroscope has no /pyroscope/ready: the health check would fail.
-    rendered = render_all(prod.config)
+    # Without its proxy Pyroscope has no /pyroscope/ready on the target port: the health check would fail.
+    cfg = prod.config
+    unproxied = replace(cfg, services=tuple(replace(svc, prefix_proxy=None) if svc.name == "pyroscope" else svc
+                                            for svc in cfg.services))
+    problems = route_violations(prod.testing_synth(ALB), unproxied, render_all(unproxied))
+    assert any("pyroscope listens on nothing" in p for p in problems), problems
+    # A prefixed Pyroscope behind the proxy would serve /pyroscope/pyroscope/ready, not /pyroscope/ready.
+    rendered = render_all(cfg)
     document = yaml.safe_load(rendered["pyroscope"]["pyroscope.yaml"])
-    del document["server"]["http_path_prefix"]
+    document["server"]["http_path_prefix"] = "/pyroscope"
     rendered["pyroscope"] = {"pyroscope.yaml": yaml.safe_dump(document)}
-    problems = route_violations(prod.testing_synth(ALB), prod.config, rendered)
+    problems = route_violations(prod.testing_synth(ALB), cfg, rendered)
     assert any("/pyroscope/ready" in p for p in problems), problems
     # And without Tempo's API prefix nothing under /tempo/* exists.
     document = yaml.safe_load(render_all(prod.config)["tempo"]["tempo.yaml"])
@@ -227,8 +274,8 @@ def tenant_carriers(rendered: dict[str, dict[str, str]]) -> dict[str, str]:
 
 def multitenancy_switches(rendered: dict[str, dict[str, str]]) -> dict[str, object]:
     def doc(service: str) -> dict[str, Any]:
-        (text,) = rendered[service].values()
-        return yaml.safe_load(text)
+        # The service's own file (a task may also carry its proxy's).
+        return yaml.safe_load(rendered[service][RENDERERS[service].FILE])
 
     return {
         "mimir": doc("mimir").get("multitenancy_enabled"),
@@ -345,3 +392,20 @@ def test_no_public_otlp_port(prod: SynthesizedApp) -> None:
             assert rule["from_port"] in (80, 443) and rule["to_port"] in (80, 443), rule
     for service in resources(prod.testing_synth(ECS), "aws_ecs_service").values():
         assert service["network_configuration"]["assign_public_ip"] is False
+
+
+def test_grafanas_profile_queries_reach_pyroscope(prod: SynthesizedApp) -> None:
+    """Every request Grafana 11.4's Pyroscope datasource makes exists where its URL points."""
+    cfg = prod.config
+    (text,) = render_all(cfg)["grafana"].values()
+    (datasource,) = [ds for ds in yaml.safe_load(text)["datasources"] if ds["type"] == "grafana-pyroscope-datasource"]
+    host_port, _, base_path = datasource["url"].removeprefix("http://").partition("/")
+    host, port = _port_of(host_port)
+    assert host == f"pyroscope.{cfg.ecs.namespace}"
+    served = served_endpoints("pyroscope", render_all(cfg)["pyroscope"], cfg)
+    calls = runtime()["pyroscope"]["grafana_datasource"]["requests"]
+    assert calls
+    for call in calls:
+        method, _, path = call.partition(" ")
+        full = path.replace("<url>", "/" + base_path if base_path else "")
+        assert full in served.get(port, []), (call, port, sorted(served))

@@ -14,10 +14,13 @@ STORAGE_PATH = "/var/lib/alloy/data"
 """The upstream image's data directory (write-ahead log of remote_write)."""
 SCRATCH_DIRS = (STORAGE_PATH,)
 """Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
-# Go services whose pprof endpoints Alloy scrapes. Pyroscope is skipped while it serves
-# under a path prefix: pyroscope.scrape in Alloy 1.5 ignores its `path_prefix` argument
-# (grafana/alloy#2605), so those scrapes would 404.
+# Go services whose pprof endpoints Alloy scrapes. A service under a path prefix is skipped:
+# pyroscope.scrape in Alloy 1.5 ignores its `path_prefix` argument (grafana/alloy#2605), so
+# those scrapes would 404.
 PROFILED_SERVICES = ("mimir", "loki", "tempo", "pyroscope")
+DSKIT_PREFIXED = (mimir.NAME, loki.NAME, pyroscope.NAME)
+"""Services whose `path_prefix` is dskit's `server.http_path_prefix`: every route moves under it,
+/metrics and /debug/pprof included. (Tempo's `http_api_prefix` moves only its query API.)"""
 
 
 def _tenant_headers(cfg: Config) -> dict[str, str]:
@@ -31,7 +34,7 @@ def metrics_path(cfg: Config, service: str) -> str:
     prefix; Tempo's `http_api_prefix` moves only its query API. Grafana serves /metrics.
     """
     prefix = cfg.service(service).path_prefix
-    if service in (mimir.NAME, loki.NAME, pyroscope.NAME):
+    if service in DSKIT_PREFIXED:
         return f"{prefix}/metrics"
     return "/metrics"
 
@@ -46,7 +49,7 @@ def scrape_targets(cfg: Config) -> list[dict[str, str]]:
 
 
 def profile_targets(cfg: Config) -> list[dict[str, str]]:
-    names = [name for name in PROFILED_SERVICES if not (name == pyroscope.NAME and cfg.service(name).path_prefix)]
+    names = [name for name in PROFILED_SERVICES if not (name in DSKIT_PREFIXED and cfg.service(name).path_prefix)]
     return [{"__address__": f"{host(cfg, name)}:{cfg.service(name).http_port}", "service_name": name}
             for name in names]
 

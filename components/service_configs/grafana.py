@@ -40,8 +40,9 @@ def datasources(cfg: Config) -> list[dict[str, Any]]:
                      {"httpMethod": "POST"}),
         _with_tenant(cfg, {"name": "Loki", "type": "loki", "uid": "loki", "url": _prefixed(cfg, "loki")}),
         _with_tenant(cfg, {"name": "Tempo", "type": "tempo", "uid": "tempo", "url": _prefixed(cfg, "tempo")},
+                     # No serviceMap link: Tempo runs no metrics-generator here, so Mimir would hold
+                     # no service-graph series and the map would stay empty.
                      {"tracesToLogsV2": {"datasourceUid": "loki"},
-                      "serviceMap": {"datasourceUid": "mimir"},
                       "tracesToProfiles": {"datasourceUid": "pyroscope"}}),
         _with_tenant(cfg, {"name": "Pyroscope", "type": PYROSCOPE_DATASOURCE_TYPE, "uid": "pyroscope",
                            "url": _prefixed(cfg, "pyroscope")}),

@@ -1,4 +1,8 @@
-"""Pyroscope (profiles), monolithic, its blocks in its own S3 bucket, served under its path prefix."""
+"""Pyroscope (profiles), monolithic, its blocks in its own S3 bucket, unprefixed.
+
+The ALB's /pyroscope/* route reaches it through the task's path-stripping proxy
+(`prefix_proxy.py`): Pyroscope's own components call each other without a prefix.
+"""
 
 from __future__ import annotations
 
@@ -11,23 +15,16 @@ NAME = "pyroscope"
 FILE = "pyroscope.yaml"
 DATA_DIR = "/data"
 """Owned by the image's pyroscope user (uid 10001): the local head before upload."""
+COMPACTOR_DIR = f"{DATA_DIR}/compactor"
 SCRATCH_DIRS = (DATA_DIR,)
 """Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
 
 
 def document(cfg: Config) -> dict[str, Any]:
     svc = cfg.service(NAME)
+    # No http_path_prefix, ever: the distributor would push to the ingester at an unprefixed
+    # path and get 404 (docs/runtime-facts.md). The prefix lives in the proxy.
     server: dict[str, Any] = {"http_listen_port": svc.http_port, "grpc_listen_port": cfg.ports.grpc}
-    if svc.path_prefix:
-        # dskit's prefix: the API, /ready and /metrics all move under it, so the ALB's
-        # /pyroscope/* rule reaches real endpoints (the built-in UI does not follow it,
-        # grafana/pyroscope#3113: Grafana is the UI for profiles).
-        # Open risk, from upstream source: Pyroscope's ring clients (distributor and
-        # querier to ingester) call "http://<addr>/ingester.v1.IngesterService/..."
-        # without the prefix. If a deploy shows 404s there, set path_prefix "" in
-        # config: Pyroscope's own /pyroscope/ingest and /pyroscope/render still match
-        # the /pyroscope/* rule, and the health checks move to /ready.
-        server["http_path_prefix"] = svc.path_prefix
     return {
         "target": "all",
         # Off by default upstream: every profile would land under `anonymous`.
@@ -42,6 +39,11 @@ def document(cfg: Config) -> dict[str, Any]:
             },
         },
         "pyroscopedb": {"data_path": DATA_DIR},
+        # Default ./data-compactor is relative to the working directory: the read-only root.
+        "compactor": {"data_dir": COMPACTOR_DIR},
+        # Otherwise it pushes its own profiles to localhost without a tenant: every push rejected.
+        # Alloy scrapes its profiles with the tenant instead.
+        "self_profiling": {"disable_push": True},
     }
 
 

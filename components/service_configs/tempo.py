@@ -13,6 +13,11 @@ DATA_DIR = "/var/tempo"
 """Owned by the image's tempo user (uid 10001): WAL and local blocks before upload."""
 SCRATCH_DIRS = (DATA_DIR,)
 """Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
+LOOPBACK = "127.0.0.1"
+
+
+def _loopback_ring() -> dict[str, Any]:
+    return {"instance_addr": LOOPBACK, "kvstore": {"store": "inmemory"}}
 
 
 def document(cfg: Config) -> dict[str, Any]:
@@ -29,6 +34,13 @@ def document(cfg: Config) -> dict[str, Any]:
     settings.update({
         # Explicit: the default changed across Tempo versions (80, 3100, 3200).
         "server": {"http_listen_port": svc.http_port, "grpc_listen_port": cfg.ports.grpc},
+        # Every ring advertises loopback: on Fargate the task's VPC address is not on eth0, the
+        # interface these rings look at by default (grafana/tempo#622), and one task is the
+        # whole ring. The generator's ring runs even with no processor enabled.
+        "ingester": {
+            "lifecycler": {"address": LOOPBACK,
+                           "ring": {"replication_factor": 1, "kvstore": {"store": "inmemory"}}},
+        },
         "distributor": {
             "receivers": {
                 "otlp": {
@@ -40,10 +52,11 @@ def document(cfg: Config) -> dict[str, Any]:
                     },
                 },
             },
+            "ring": _loopback_ring(),
         },
-        "ingester": {
-            "lifecycler": {"ring": {"replication_factor": 1, "kvstore": {"store": "inmemory"}}},
-        },
+        # No storage.path: the generator stays idle (no service graphs), but its ring still runs.
+        "metrics_generator": {"ring": _loopback_ring()},
+        "compactor": {"ring": _loopback_ring()},
         "storage": {
             "trace": {
                 "backend": "s3",
