@@ -201,6 +201,8 @@ def proxy_container(cfg: Config, svc: ServiceConfig, *, log_group: str) -> dict[
         ],
         "dependsOn": [{"containerName": INIT_CONTAINER, "condition": "SUCCESS"}],
         "healthCheck": health_check(proxy.port, proxy.prefix + svc.readiness_path),
+        # In-flight pushes finish while the service behind it flushes.
+        "stopTimeout": cfg.ecs.stop_timeout_seconds,
         "readonlyRootFilesystem": True,
         "logConfiguration": log_configuration(cfg, log_group, name),
     }
@@ -256,6 +258,8 @@ def container_definitions(cfg: Config, svc: ServiceConfig, *, log_group: str,
         "mountPoints": mounts,
         "dependsOn": [{"containerName": INIT_CONTAINER, "condition": "SUCCESS"}],
         "healthCheck": health_check(svc.http_port, svc.readiness_path),
+        # SIGTERM to SIGKILL: the time the backend has to drain requests and flush to S3.
+        "stopTimeout": cfg.ecs.stop_timeout_seconds,
         "environment": [{"name": name, "value": value} for name, value in sorted((environment or {}).items())],
         "secrets": [{"name": name, "valueFrom": arn} for name, arn in sorted((secrets or {}).items())],
         "logConfiguration": log_configuration(cfg, log_group, svc.name),

@@ -3,10 +3,9 @@
 - One `SecureBucket` per service with `object_storage=True` in config (Mimir, Loki,
   Tempo, Pyroscope by default), named `Config.data_bucket(name)`: encrypted, private,
   TLS-only, versioned (old versions expire after
-  `StorageConfig.noncurrent_version_expiration_days`), objects expiring after
-  `StorageConfig.data_expiration_days`. Mimir keeps blocks, ruler and alertmanager
-  storage under `StorageConfig.mimir_prefixes`; only its blocks expire (rules and
-  alertmanager state are written once and must stay).
+  `StorageConfig.noncurrent_version_expiration_days`). Current objects never expire
+  by age: each backend's compactor enforces `Config.retention` and its index with it.
+  Mimir keeps blocks, ruler and alertmanager storage under `StorageConfig.mimir_prefixes`.
 - An encrypted EFS file system with a mount target in every private subnet, guarded
   by the EFS security group (its NFS ingress from the ECS group is added by
   30-security-groups, keeping the stack order 20 -> 30 acyclic), and one access
@@ -83,16 +82,14 @@ class StorageStack(LgtmStack):
 
     def _data_bucket(self, svc: ServiceConfig) -> SecureBucket:
         storage = self.config.storage
-        # Mimir's ruler and alertmanager objects are configuration, not data: only blocks expire.
-        expiration_prefixes = (f"{storage.mimir_prefixes.blocks}/",) if svc.name == MIMIR else None
+        # No expiration of current objects: each backend's compactor enforces `Config.retention`
+        # and keeps its index in step; an object-age rule would delete under a live index.
         return SecureBucket(
             self, f"{svc.name}-bucket",
             bucket_name=self.config.data_bucket(svc.name),
             versioned=True,
             noncurrent_version_expiration_days=storage.noncurrent_version_expiration_days,
             abort_incomplete_multipart_days=storage.abort_incomplete_multipart_days,
-            expiration_days=storage.data_expiration_days,
-            expiration_prefixes=expiration_prefixes,
             kms_key_arn=storage.kms_key_arn,
             access_log_bucket=storage.access_log_bucket,
         )

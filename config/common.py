@@ -96,9 +96,41 @@ class MimirStoragePrefixes:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    """How long each signal is kept, in days: one number per signal, enforced by its backend.
+
+    Each backend's compactor deletes what is older (Mimir, Pyroscope
+    `limits.compactor_blocks_retention_period`, Loki `limits_config.retention_period`, Tempo
+    `compactor.compaction.block_retention`), keeping its own index consistent; the buckets never
+    expire data by object age, which would delete blocks and chunks under a live index.
+    """
+
+    metrics_days: int = 400
+    logs_days: int = 400
+    traces_days: int = 14
+    """Tempo's own default (336h), kept: traces are the bulkiest signal."""
+    profiles_days: int = 400
+
+    def by_service(self) -> dict[str, int]:
+        """Retention (days) per backend service name."""
+        return {"mimir": self.metrics_days, "loki": self.logs_days, "tempo": self.traces_days,
+                "pyroscope": self.profiles_days}
+
+
+@dataclass(frozen=True)
+class CollectorBufferConfig:
+    """What Alloy holds for a backend that is restarting (a deploy stops each backend for minutes)."""
+
+    metrics_wal_keepalive_minutes: int = 120
+    """Samples stay in prometheus.remote_write's WAL (on its storage volume) this long unsent."""
+    traces_queue_batches: int = 1000
+    """Batches of spans the OTLP exporter queues in memory while Tempo is unreachable."""
+    logs_max_backoff_retries: int = 20
+    """loki.write retries a batch this often (backoff up to 5 minutes) before dropping it."""
+
+
+@dataclass(frozen=True)
 class StorageConfig:
-    data_expiration_days: int = 400
-    """Objects in the backends' buckets expire after this many days."""
     abort_incomplete_multipart_days: int = 7
     efs_transition_to_ia: str = "AFTER_30_DAYS"
     noncurrent_version_expiration_days: int = 7
@@ -267,6 +299,12 @@ class EcsConfig:
     secrets_kms_key_arn: str | None = None
     """Customer-managed KMS key (ARN) for the SSM SecureString secrets (Grafana's admin password);
     the execution role gets kms:Decrypt on it. None: the account's aws/ssm key."""
+    stop_timeout_seconds: int = 120
+    """Seconds ECS waits between SIGTERM and SIGKILL for every service container (Fargate's maximum
+    is 120): the backends flush their in-memory data to S3 in that time."""
+    graceful_shutdown_seconds: int = 20
+    """How long a backend's HTTP/gRPC server waits for in-flight requests on shutdown
+    (`server.graceful_shutdown_timeout`); the rest of `stop_timeout_seconds` is the flush budget."""
     health_check_grace_period_seconds: int = 180
     """Load-balanced services ignore ALB health checks this long after a task starts
     (Mimir, Loki and Tempo report ready only after joining their rings)."""
@@ -355,6 +393,8 @@ class Config:
     name_prefix: str = NAME_PREFIX
     network: NetworkConfig = field(default_factory=NetworkConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
+    collector_buffers: CollectorBufferConfig = field(default_factory=CollectorBufferConfig)
     alb_ingress_rules: tuple[IngressRule, ...] = (
         IngressRule(name="http", port=80, cidr_blocks=("0.0.0.0/0",),
                     description="HTTP from clients to the ALB (Grafana, push APIs, OTLP traces)"),
@@ -411,6 +451,11 @@ class Config:
     def efs_services(self) -> tuple[ServiceConfig, ...]:
         """Services that keep on-disk state on EFS (Grafana by default)."""
         return tuple(svc for svc in self.services if svc.efs is not None)
+
+    @property
+    def flush_budget_seconds(self) -> int:
+        """What a backend has left to flush after its server stopped taking requests."""
+        return self.ecs.stop_timeout_seconds - self.ecs.graceful_shutdown_seconds
 
     @property
     def cluster_name(self) -> str:

@@ -204,7 +204,6 @@ def _network_rules(cfg: Config) -> Iterator[Violation]:
 def _storage(cfg: Config) -> Iterator[Violation]:
     for svc in cfg.object_storage_services:
         yield from check_s3_bucket(f"data_bucket({svc.name!r})", cfg.data_bucket(svc.name))
-    yield from check_positive("storage.data_expiration_days", cfg.storage.data_expiration_days)
     yield from check_positive("storage.abort_incomplete_multipart_days",
                               cfg.storage.abort_incomplete_multipart_days)
     yield from check_positive("storage.noncurrent_version_expiration_days",
@@ -448,8 +447,36 @@ def _security(cfg: Config) -> Iterator[Violation]:
             yield from check_pattern(f"services[{i}]({svc.name}).user", svc.user, _USER, USER_RULE)
 
 
+FARGATE_MAX_STOP_TIMEOUT_SECONDS = 120
+"""ECS container definition `stopTimeout`: at most 120 seconds on Fargate (ECS API reference)."""
+MIN_FLUSH_BUDGET_SECONDS = 30
+"""Seconds a backend keeps for its flush to S3 after its server stopped (about one head block)."""
+RETENTION_RULE = ("retention is a whole number of days, at least 1: Loki applies it per daily index "
+                  "table, and the other compactors delete whole blocks")
+
+
+def _retention_and_shutdown(cfg: Config) -> Iterator[Violation]:
+    for signal in ("metrics_days", "logs_days", "traces_days", "profiles_days"):
+        days = getattr(cfg.retention, signal)
+        if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            yield Violation(f"retention.{signal}", RETENTION_RULE, days)
+    for name in ("metrics_wal_keepalive_minutes", "traces_queue_batches", "logs_max_backoff_retries"):
+        yield from check_positive(f"collector_buffers.{name}", getattr(cfg.collector_buffers, name))
+    ecs = cfg.ecs
+    if not isinstance(ecs.stop_timeout_seconds, int) or not 2 <= ecs.stop_timeout_seconds \
+            <= FARGATE_MAX_STOP_TIMEOUT_SECONDS:
+        yield Violation("ecs.stop_timeout_seconds", f"Fargate allows a stopTimeout of 2 to "
+                        f"{FARGATE_MAX_STOP_TIMEOUT_SECONDS} seconds", ecs.stop_timeout_seconds)
+    elif not isinstance(ecs.graceful_shutdown_seconds, int) or ecs.graceful_shutdown_seconds < 1 \
+            or cfg.flush_budget_seconds < MIN_FLUSH_BUDGET_SECONDS:
+        yield Violation("ecs.graceful_shutdown_seconds", f"at least 1 second, and at least "
+                        f"{MIN_FLUSH_BUDGET_SECONDS} s below ecs.stop_timeout_seconds "
+                        f"({ecs.stop_timeout_seconds}), which the backends need to flush",
+                        ecs.graceful_shutdown_seconds)
+
+
 RULE_GROUPS = (_identity, _state, _network_rules, _storage, _ingress, _services, _alb_ecs_github,
-               _iam_role_names, _security)
+               _iam_role_names, _security, _retention_and_shutdown)
 
 
 def violations(cfg: Config) -> list[Violation]:

@@ -66,27 +66,18 @@ def test_each_bucket_is_encrypted_private_tls_only_and_versioned(storage: dict[s
     assert versioning["versioning_configuration"]["status"] == "Enabled"
 
 
-@pytest.mark.parametrize("service", ["loki", "pyroscope", "tempo"])
-def test_lifecycle_expires_data_and_old_versions_from_config(storage: dict[str, Any], prod: SynthesizedApp,
-                                                             service: str) -> None:
+@pytest.mark.parametrize("service", ["mimir", "loki", "pyroscope", "tempo"])
+def test_lifecycle_cleans_up_but_never_expires_current_data(storage: dict[str, Any], prod: SynthesizedApp,
+                                                            service: str) -> None:
+    # Retention belongs to each backend's compactor (tests/test_durability.py): an object-age rule
+    # would delete blocks and chunks under a live index.
     lifecycle = for_bucket(storage, "aws_s3_bucket_lifecycle_configuration", f"jsj-lgtm-{service}-prod")
     (rule,) = lifecycle["rule"]
     cfg = prod.config.storage
     assert rule["filter"] == [{"prefix": ""}] and rule["status"] == "Enabled"
-    assert rule["expiration"] == [{"days": cfg.data_expiration_days}]
+    assert not rule.get("expiration")
     assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": cfg.noncurrent_version_expiration_days}]
     assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": cfg.abort_incomplete_multipart_days}]
-    assert cfg.noncurrent_version_expiration_days < cfg.data_expiration_days
-
-
-def test_mimir_expires_only_blocks_never_rules_or_alertmanager_state(storage: dict[str, Any],
-                                                                     prod: SynthesizedApp) -> None:
-    lifecycle = for_bucket(storage, "aws_s3_bucket_lifecycle_configuration", "jsj-lgtm-mimir-prod")
-    expiring = {r["filter"][0]["prefix"]: r["expiration"][0]["days"] for r in lifecycle["rule"] if r.get("expiration")}
-    assert expiring == {"blocks/": prod.config.storage.data_expiration_days}
-    (clean_up,) = [r for r in lifecycle["rule"] if not r.get("expiration")]
-    assert clean_up["filter"] == [{"prefix": ""}]
-    assert clean_up["noncurrent_version_expiration"] == [{"noncurrent_days": 7}]
 
 
 def test_mimir_prefixes_are_distinct_and_do_not_overlap(prod: SynthesizedApp) -> None:

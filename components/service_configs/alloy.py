@@ -57,6 +57,7 @@ def profile_targets(cfg: Config) -> list[dict[str, str]]:
 def blocks(cfg: Config) -> list[Block]:
     ports = cfg.ports
     tenant_headers = _tenant_headers(cfg)
+    buffers = cfg.collector_buffers
     pyroscope_svc = cfg.service(pyroscope.NAME)
     return [
         Block("otelcol.receiver.otlp", "default", [
@@ -83,6 +84,8 @@ def blocks(cfg: Config) -> list[Block]:
                 # Plain gRPC inside the VPC, like every other hop behind the ALB.
                 Block("tls", None, [("insecure", True)]),
             ]),
+            # Spans wait here while Tempo restarts (a deploy stops it before its replacement starts).
+            Block("sending_queue", None, [("queue_size", buffers.traces_queue_batches)]),
         ]),
         Block("otelcol.exporter.prometheus", "mimir", [
             ("forward_to", [Ref("prometheus.remote_write.mimir.receiver")]),
@@ -95,12 +98,15 @@ def blocks(cfg: Config) -> list[Block]:
                 ("url", service_url(cfg, mimir.NAME, path=cfg.service(mimir.NAME).path_prefix + "/api/v1/push")),
                 ("headers", tenant_headers),
             ]),
+            # The WAL lives under --storage.path (a task volume): unsent samples survive Mimir's restart.
+            Block("wal", None, [("max_keepalive_time", f"{buffers.metrics_wal_keepalive_minutes}m")]),
         ]),
         Block("loki.write", "loki", [
             Block("endpoint", None, [
                 ("url", service_url(cfg, loki.NAME,
                                     path=cfg.service(loki.NAME).path_prefix + loki.PUSH_PATH)),
                 ("tenant_id", cfg.tenant_id),
+                ("max_backoff_retries", buffers.logs_max_backoff_retries),
             ]),
         ]),
         Block("pyroscope.write", "pyroscope", [

@@ -47,3 +47,13 @@ def s3_endpoint(cfg: Config) -> str:
 def to_yaml(document: dict[str, Any]) -> str:
     # sort_keys=False keeps the documents in the order upstream docs present them.
     return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+
+
+def retention_duration(cfg: Config, service: str) -> str:
+    """The service's retention as a Go duration in hours (`9600h`): every backend's parser takes it."""
+    return f"{cfg.retention.by_service()[service] * 24}h"
+
+
+def graceful_shutdown_timeout(cfg: Config) -> str:
+    """dskit's `server.graceful_shutdown_timeout`: in-flight requests drain, the rest of the stop is the flush."""
+    return f"{cfg.ecs.graceful_shutdown_seconds}s"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.service_configs.common import config_path, to_yaml
+from components.service_configs.common import config_path, graceful_shutdown_timeout, retention_duration, to_yaml
 from config.common import Config
 
 NAME = "loki"
@@ -16,6 +16,8 @@ SCRATCH_DIRS = (DATA_DIR,)
 SCHEMA_START = "2024-01-01"
 """First day of the (only) schema period: TSDB index, schema v13, as Loki 3 recommends."""
 LOOPBACK = "127.0.0.1"
+OBJECT_STORE = "s3"
+"""The object store of the schema period, and where retention keeps its delete requests."""
 PUSH_PATH = "/loki/api/v1/push"
 """Loki's push API (every Loki API lives under /loki, whatever the server prefix)."""
 
@@ -29,6 +31,7 @@ def document(cfg: Config) -> dict[str, Any]:
         "server": {
             "http_listen_port": svc.http_port,
             "grpc_listen_port": cfg.ports.grpc,
+            "graceful_shutdown_timeout": graceful_shutdown_timeout(cfg),
             **({"http_path_prefix": svc.path_prefix} if svc.path_prefix else {}),
         },
         "common": {
@@ -48,12 +51,20 @@ def document(cfg: Config) -> dict[str, Any]:
             "configs": [{
                 "from": SCHEMA_START,
                 "store": "tsdb",
-                "object_store": "s3",
+                "object_store": OBJECT_STORE,
                 "schema": "v13",
                 "index": {"prefix": "index_", "period": "24h"},
             }],
         },
-        "compactor": {"working_directory": f"{DATA_DIR}/compactor"},
+        # Flush the in-memory chunks on SIGTERM instead of leaving them to a WAL replay.
+        "ingester": {"wal": {"flush_on_shutdown": True}},
+        # Retention runs in the compactor, which deletes chunks and index entries together.
+        "compactor": {
+            "working_directory": f"{DATA_DIR}/compactor",
+            "retention_enabled": True,
+            "delete_request_store": OBJECT_STORE,
+        },
+        "limits_config": {"retention_period": retention_duration(cfg, NAME)},
     }
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.service_configs.common import config_path, s3_endpoint, to_yaml
+from components.service_configs.common import (
+    config_path,
+    graceful_shutdown_timeout,
+    retention_duration,
+    s3_endpoint,
+    to_yaml,
+)
 from config.common import Config
 
 NAME = "mimir"
@@ -36,6 +42,7 @@ def document(cfg: Config) -> dict[str, Any]:
         "server": {
             "http_listen_port": svc.http_port,
             "grpc_listen_port": cfg.ports.grpc,
+            "graceful_shutdown_timeout": graceful_shutdown_timeout(cfg),
             **({"http_path_prefix": svc.path_prefix} if svc.path_prefix else {}),
         },
         "common": {
@@ -51,7 +58,8 @@ def document(cfg: Config) -> dict[str, Any]:
         # One bucket, three stores: distinct prefixes, or Mimir refuses to start.
         "blocks_storage": {
             "storage_prefix": prefixes.blocks,
-            "tsdb": {"dir": f"{DATA_DIR}/tsdb"},
+            # Cut and upload the head on SIGTERM: otherwise a deploy loses up to two hours of samples.
+            "tsdb": {"dir": f"{DATA_DIR}/tsdb", "flush_blocks_on_shutdown": True},
             "bucket_store": {"sync_dir": f"{DATA_DIR}/tsdb-sync"},
         },
         "ruler_storage": {"storage_prefix": prefixes.ruler},
@@ -63,6 +71,8 @@ def document(cfg: Config) -> dict[str, Any]:
         "ruler": {"rule_path": f"{DATA_DIR}/ruler", "ring": _single_replica_ring()},
         "alertmanager": {"data_dir": f"{DATA_DIR}/alertmanager",
                          "sharding_ring": _single_replica_ring(replication_factor=1)},
+        # The compactor deletes blocks past retention and updates the bucket index with them.
+        "limits": {"compactor_blocks_retention_period": retention_duration(cfg, NAME)},
         # Default ./metrics-activity.log is in the working directory (/): read-only, and not the user's.
         "activity_tracker": {"filepath": f"{DATA_DIR}/metrics-activity.log"},
     }

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.service_configs.common import config_path, s3_endpoint, to_yaml
+from components.service_configs.common import (
+    config_path,
+    graceful_shutdown_timeout,
+    retention_duration,
+    s3_endpoint,
+    to_yaml,
+)
 from config.common import Config
 
 NAME = "pyroscope"
@@ -24,7 +30,8 @@ def document(cfg: Config) -> dict[str, Any]:
     svc = cfg.service(NAME)
     # No http_path_prefix, ever: the distributor would push to the ingester at an unprefixed
     # path and get 404 (docs/runtime-facts.md). The prefix lives in the proxy.
-    server: dict[str, Any] = {"http_listen_port": svc.http_port, "grpc_listen_port": cfg.ports.grpc}
+    server: dict[str, Any] = {"http_listen_port": svc.http_port, "grpc_listen_port": cfg.ports.grpc,
+                              "graceful_shutdown_timeout": graceful_shutdown_timeout(cfg)}
     return {
         "target": "all",
         # Off by default upstream: every profile would land under `anonymous`.
@@ -44,6 +51,7 @@ def document(cfg: Config) -> dict[str, Any]:
         # Otherwise it pushes its own profiles to localhost without a tenant: every push rejected.
         # Alloy scrapes its profiles with the tenant instead.
         "self_profiling": {"disable_push": True},
+        "limits": {"compactor_blocks_retention_period": retention_duration(cfg, NAME)},
     }
 
 

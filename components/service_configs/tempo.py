@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.service_configs.common import config_path, s3_endpoint, to_yaml
+from components.service_configs.common import (
+    config_path,
+    graceful_shutdown_timeout,
+    retention_duration,
+    s3_endpoint,
+    to_yaml,
+)
 from config.common import Config
 
 NAME = "tempo"
@@ -33,13 +39,16 @@ def document(cfg: Config) -> dict[str, Any]:
         settings["http_api_prefix"] = svc.path_prefix
     settings.update({
         # Explicit: the default changed across Tempo versions (80, 3100, 3200).
-        "server": {"http_listen_port": svc.http_port, "grpc_listen_port": cfg.ports.grpc},
+        "server": {"http_listen_port": svc.http_port, "grpc_listen_port": cfg.ports.grpc,
+                   "graceful_shutdown_timeout": graceful_shutdown_timeout(cfg)},
         # Every ring advertises loopback: on Fargate the task's VPC address is not on eth0, the
         # interface these rings look at by default (grafana/tempo#622), and one task is the
         # whole ring. The generator's ring runs even with no processor enabled.
         "ingester": {
             "lifecycler": {"address": LOOPBACK,
                            "ring": {"replication_factor": 1, "kvstore": {"store": "inmemory"}}},
+            # Write every trace it holds to S3 on SIGTERM, not only what the WAL would replay.
+            "flush_all_on_shutdown": True,
         },
         "distributor": {
             "receivers": {
@@ -56,7 +65,8 @@ def document(cfg: Config) -> dict[str, Any]:
         },
         # No storage.path: the generator stays idle (no service graphs), but its ring still runs.
         "metrics_generator": {"ring": _loopback_ring()},
-        "compactor": {"ring": _loopback_ring()},
+        "compactor": {"ring": _loopback_ring(),
+                      "compaction": {"block_retention": retention_duration(cfg, NAME)}},
         "storage": {
             "trace": {
                 "backend": "s3",

@@ -10,7 +10,6 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
     S3BucketLifecycleConfigurationRule,
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
-    S3BucketLifecycleConfigurationRuleExpiration,
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
@@ -62,14 +61,11 @@ class SecureBucket(Construct):
         versioned: bool,
         noncurrent_version_expiration_days: int,
         abort_incomplete_multipart_days: int = 7,
-        expiration_days: int | None = None,
-        expiration_prefixes: tuple[str, ...] | None = None,
         prevent_destroy: bool = False,
         kms_key_arn: str | None = None,
         access_log_bucket: str | None = None,
     ) -> None:
-        """`expiration_prefixes` limits `expiration_days` to those key prefixes (None: the whole
-        bucket), so data that is written once and read forever (e.g. Mimir's rules) never expires.
+        """Current objects never expire here: whoever writes the bucket decides what to delete.
         `kms_key_arn` encrypts with that customer-managed key instead of SSE-S3 (AES256);
         `access_log_bucket` receives the bucket's server access logs under `<bucket name>/`."""
         super().__init__(scope, construct_id)
@@ -114,13 +110,11 @@ class SecureBucket(Construct):
             versioning_configuration=S3BucketVersioningVersioningConfiguration(
                 status="Enabled" if versioned else "Suspended"),
         ) if versioned else None
-        whole_bucket_expires = bool(expiration_days) and expiration_prefixes is None
+        # Only what the bucket's writers never clean up themselves: old versions, stalled uploads.
         rules = [S3BucketLifecycleConfigurationRule(
-            id="expire-and-clean-up" if whole_bucket_expires else "clean-up",
+            id="clean-up",
             status="Enabled",
             filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
-            expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=expiration_days)]
-            if whole_bucket_expires else None,
             noncurrent_version_expiration=[
                 S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
                     noncurrent_days=noncurrent_version_expiration_days)],
@@ -128,13 +122,6 @@ class SecureBucket(Construct):
                 S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
                     days_after_initiation=abort_incomplete_multipart_days)],
         )]
-        if expiration_days and expiration_prefixes is not None:
-            rules.extend(S3BucketLifecycleConfigurationRule(
-                id=f"expire-{prefix.strip('/')}",
-                status="Enabled",
-                filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=prefix)],
-                expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=expiration_days)],
-            ) for prefix in expiration_prefixes)
         S3BucketLifecycleConfiguration(
             self, "lifecycle", bucket=bucket_id,
             rule=rules,
