@@ -118,6 +118,24 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class LegacyReadTenants:
+    """Older tenants whose data Grafana can still read, per signal; every writer keeps `tenant_id`.
+
+    When a signal lists any, its backend turns on cross-tenant queries and Grafana gets a
+    read-only "(with history)" datasource whose X-Scope-OrgID is `<tenant_id>|<legacy>|...`.
+    Pyroscope 1.10 cannot federate tenants: see `Config.pyroscope_legacy_anonymous`.
+    """
+
+    metrics: tuple[str, ...] = ()
+    logs: tuple[str, ...] = ()
+    traces: tuple[str, ...] = ()
+
+    def by_service(self) -> dict[str, tuple[str, ...]]:
+        """Legacy tenants per backend service name (the backends that can federate tenants)."""
+        return {"mimir": self.metrics, "loki": self.logs, "tempo": self.traces}
+
+
+@dataclass(frozen=True)
 class CollectorBufferConfig:
     """What Alloy holds for a backend that is restarting (a deploy stops each backend for minutes)."""
 
@@ -390,6 +408,10 @@ class Config:
     tenant_id: str
     """The one tenant (X-Scope-OrgID) every writer, backend and datasource uses."""
     state: StateConfig
+    legacy_read_tenants: LegacyReadTenants = field(default_factory=LegacyReadTenants)
+    pyroscope_legacy_anonymous: bool = False
+    """Add a read-only Pyroscope datasource on the tenant `anonymous`, where Pyroscope stored
+    profiles while no tenant was set (it has no tenant federation to merge them)."""
     name_prefix: str = NAME_PREFIX
     network: NetworkConfig = field(default_factory=NetworkConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -406,6 +428,10 @@ class Config:
     github: GitHubConfig = field(default_factory=GitHubConfig)
     tags: Mapping[str, str] = field(default_factory=dict)
     """Extra tags on every resource, besides Project/Environment/ManagedBy/Stack."""
+
+    def read_tenants(self, service: str) -> str:
+        """The X-Scope-OrgID of a "(with history)" datasource: the tenant, then its legacy ones."""
+        return "|".join((self.tenant_id, *self.legacy_read_tenants.by_service()[service]))
 
     def __post_init__(self) -> None:
         from config.validation import validate

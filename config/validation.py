@@ -121,14 +121,33 @@ def _network(cidr: object) -> ipaddress.IPv4Network | None:
     return net if isinstance(net, ipaddress.IPv4Network) else None
 
 
+def _is_tenant(tenant: object) -> bool:
+    return isinstance(tenant, str) and bool(_TENANT.fullmatch(tenant)) and tenant not in (".", "..", "__mimir_cluster")
+
+
+def _legacy_tenants(cfg: Config) -> Iterator[Violation]:
+    for signal in ("metrics", "logs", "traces"):
+        tenants = getattr(cfg.legacy_read_tenants, signal)
+        field = f"legacy_read_tenants.{signal}"
+        if not isinstance(tenants, tuple):
+            yield Violation(field, "a tuple of tenant IDs", tenants)
+            continue
+        for index, tenant in enumerate(tenants):
+            if not _is_tenant(tenant):
+                yield Violation(f"{field}[{index}]", TENANT_RULE, tenant)
+            elif tenant == cfg.tenant_id:
+                yield Violation(f"{field}[{index}]", "a legacy tenant is not the current tenant_id", tenant)
+            elif tenants.index(tenant) != index:
+                yield Violation(f"{field}[{index}]", "legacy tenants are listed once each", tenant)
+
+
 def _identity(cfg: Config) -> Iterator[Violation]:
     yield from check_pattern("project", cfg.project, _PROJECT, PROJECT_RULE)
     yield from check_pattern("environment", cfg.environment, _ENVIRONMENT, ENVIRONMENT_RULE)
     yield from check_pattern("aws_region", cfg.aws_region, _REGION, REGION_RULE)
-    tenant = cfg.tenant_id
-    if (not isinstance(tenant, str) or not _TENANT.match(tenant)
-            or tenant in (".", "..", "__mimir_cluster")):
-        yield Violation("tenant_id", TENANT_RULE, tenant)
+    if not _is_tenant(cfg.tenant_id):
+        yield Violation("tenant_id", TENANT_RULE, cfg.tenant_id)
+    yield from _legacy_tenants(cfg)
     for key, value in dict(cfg.tags).items():
         if not key or len(key) > 128 or len(str(value)) > 256 or key.lower().startswith("aws:"):
             yield Violation(f"tags[{key!r}]", "tag keys are 1-128 characters not starting with "

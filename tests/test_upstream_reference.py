@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from components.service_configs import alloy, render_all
-from config.common import Config, load_config
+from config.common import Config, LegacyReadTenants, load_config
 from scripts import refresh_upstream_reference as refresh
 from tests import upstream_reference
 from tests.alloy_parser import parse
@@ -43,7 +43,11 @@ def every_prefix() -> dict[str, object]:
 
 
 CONFIGS = {"prod": lambda: load_config(), "staging": lambda: load_config("staging"),
-           "variant": lambda: load_config("prod", **VARIANT), "prefixed": lambda: load_config(**every_prefix())}
+           "variant": lambda: load_config("prod", **VARIANT), "prefixed": lambda: load_config(**every_prefix()),
+           # Every optional block a backend renders only on request: federation for legacy tenants.
+           "legacy-tenants": lambda: load_config(legacy_read_tenants=LegacyReadTenants(
+               metrics=("old-metrics",), logs=("old-logs",), traces=("old-traces",)),
+               pyroscope_legacy_anonymous=True)}
 
 
 @lru_cache(maxsize=None)

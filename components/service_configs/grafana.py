@@ -1,4 +1,8 @@
-"""Grafana: datasource provisioning for the four backends, each sending the tenant header."""
+"""Grafana: datasource provisioning for the four backends, each sending the tenant header.
+
+With `Config.legacy_read_tenants`, each federating backend also gets a read-only
+"(with history)" datasource that queries the tenant and its legacy tenants together.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,29 @@ def _with_tenant(cfg: Config, datasource: dict[str, Any], json_data: dict[str, A
     }
 
 
+HISTORY_SUFFIX = " (with history)"
+ANONYMOUS_TENANT = "anonymous"
+"""Where Pyroscope stores profiles that arrive with no tenant while multitenancy is off."""
+
+
+def history_datasources(cfg: Config, current: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A read-only twin of each federating datasource whose tenant header adds the legacy tenants."""
+    legacy = cfg.legacy_read_tenants.by_service()
+    twins = []
+    for datasource in current:
+        # Each primary datasource's uid is its backend's service name.
+        service = datasource["uid"]
+        if not legacy.get(service):
+            continue
+        twins.append({**datasource, "name": datasource["name"] + HISTORY_SUFFIX, "uid": f"{service}-history",
+                      "isDefault": False, "secureJsonData": {"httpHeaderValue1": cfg.read_tenants(service)}})
+    if cfg.pyroscope_legacy_anonymous:
+        pyroscope = next(ds for ds in current if ds["uid"] == "pyroscope")
+        twins.append({**pyroscope, "name": "Pyroscope (anonymous, before the tenant)", "uid": "pyroscope-anonymous",
+                      "secureJsonData": {"httpHeaderValue1": ANONYMOUS_TENANT}})
+    return twins
+
+
 def _prefixed(cfg: Config, service: str, path: str = "") -> str:
     return service_url(cfg, service, path=cfg.service(service).path_prefix + path)
 
@@ -50,7 +77,8 @@ def datasources(cfg: Config) -> list[dict[str, Any]]:
 
 
 def render(cfg: Config) -> dict[str, str]:
-    return {DATASOURCES_FILE: to_yaml({"apiVersion": 1, "datasources": datasources(cfg)})}
+    current = datasources(cfg)
+    return {DATASOURCES_FILE: to_yaml({"apiVersion": 1, "datasources": current + history_datasources(cfg, current)})}
 
 
 def environment(cfg: Config, *, root_url: str | None = None) -> dict[str, str]:

@@ -65,6 +65,8 @@ def document(cfg: Config) -> dict[str, Any]:
             "delete_request_store": OBJECT_STORE,
         },
         "limits_config": {"retention_period": retention_duration(cfg, NAME)},
+        # Only with legacy read tenants: a query for "a|b" reads both (Grafana's "(with history)").
+        **({"querier": {"multi_tenant_queries_enabled": True}} if cfg.legacy_read_tenants.logs else {}),
     }
 
 

@@ -71,6 +71,8 @@ def document(cfg: Config) -> dict[str, Any]:
         "ruler": {"rule_path": f"{DATA_DIR}/ruler", "ring": _single_replica_ring()},
         "alertmanager": {"data_dir": f"{DATA_DIR}/alertmanager",
                          "sharding_ring": _single_replica_ring(replication_factor=1)},
+        # Only with legacy read tenants: a query for "a|b" reads both (Grafana's "(with history)").
+        **({"tenant_federation": {"enabled": True}} if cfg.legacy_read_tenants.metrics else {}),
         # The compactor deletes blocks past retention and updates the bucket index with them.
         "limits": {"compactor_blocks_retention_period": retention_duration(cfg, NAME)},
         # Default ./metrics-activity.log is in the working directory (/): read-only, and not the user's.

@@ -67,6 +67,8 @@ def document(cfg: Config) -> dict[str, Any]:
         "metrics_generator": {"ring": _loopback_ring()},
         "compactor": {"ring": _loopback_ring(),
                       "compaction": {"block_retention": retention_duration(cfg, NAME)}},
+        # Only with legacy read tenants: a query for "a|b" reads both (Grafana's "(with history)").
+        **({"query_frontend": {"multi_tenant_queries_enabled": True}} if cfg.legacy_read_tenants.traces else {}),
         "storage": {
             "trace": {
                 "backend": "s3",
