@@ -2,6 +2,8 @@
 
 Each entry builds one stack from the config and the stacks built before it
 (`built`, by stack id); `LgtmStack` gives it its backend, provider and tags.
+Once a stack's constructs exist, `build_stack` adds its `moved`/`removed` blocks
+(`components/shared/moves.py`, `components/shared/state_blocks.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from components.iam import IamStack
 from components.network import NetworkStack
 from components.security_groups import SecurityGroupsStack
 from components.storage import StorageStack
+from components.shared import moves
 from components.shared.stack import BOOTSTRAP_STACK_ID, LgtmStack
+from components.shared.state_blocks import render_state_blocks
 from config.common import Config
 
 Built = Mapping[str, LgtmStack]
@@ -48,8 +52,15 @@ STACKS: tuple[StackEntry, ...] = (
 STACK_IDS: tuple[str, ...] = tuple(entry.stack_id for entry in STACKS)
 
 
+def build_stack(entry: StackEntry, app: Construct, config: Config, built: Built) -> LgtmStack:
+    """One stack, with the state blocks that keep its addresses' objects (after its constructs exist)."""
+    stack = entry.build(app, entry.stack_id, config, built)
+    render_state_blocks(stack, entry.stack_id, moves=moves.MOVES, removals=moves.REMOVALS)
+    return stack
+
+
 def build_stacks(app: Construct, config: Config) -> dict[str, LgtmStack]:
     built: dict[str, LgtmStack] = {}
     for entry in STACKS:
-        built[entry.stack_id] = entry.build(app, entry.stack_id, config, built)
+        built[entry.stack_id] = build_stack(entry, app, config, built)
     return built
