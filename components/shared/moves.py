@@ -43,6 +43,11 @@ class Removal:
     why: str
 
 
-MOVES: tuple[Move, ...] = ()
+MOVES: tuple[Move, ...] = (
+    Move("00-bootstrap", "aws_s3_bucket.state-bucket_828F7150", "aws_s3_bucket.terraform_state",
+         why="the state bucket takes the HCL project's address, so its bootstrap state carries over"),
+    Move("00-bootstrap", "aws_dynamodb_table.lock-table", "aws_dynamodb_table.terraform_lock",
+         why="the lock table takes the HCL project's address, so its bootstrap state carries over"),
+)
 
 REMOVALS: tuple[Removal, ...] = ()
