@@ -153,3 +153,21 @@ def test_synth_prints_the_problem_not_a_traceback(tmp_path: Path, monkeypatch: p
     assert error.startswith("synth stopped: ") and "50-alb.json: not valid JSON" in error
     assert "Traceback" not in error
     assert issubclass(AdoptionFileError, StateBlockError)
+
+
+def test_the_repos_adoption_files_render_and_pass_terraform_validate(tmp_path: Path, prod: SynthesizedApp) -> None:
+    """What an operator committed (`make adopt`): every stack it changes synthesizes and validates.
+    With no files, the repo's synthesis is exactly the session's."""
+    from components.shared.adoption import REPO_ADOPTION_DIR
+
+    stacks = synth_with(REPO_ADOPTION_DIR, tmp_path / "cdktf.out")
+    changed = [s for s in STACK_IDS if stacks[s] != prod.stack_json(s)]
+    files = sorted((REPO_ADOPTION_DIR / "prod").glob("*.json"))
+    assert bool(changed) == bool(files), (changed, files)
+    env = terraform_env(write_cli_config(tmp_path), {"TF_PLUGIN_CACHE_DIR": str(tmp_path)})
+    for stack_id in changed:
+        stack_dir = tmp_path / "validate" / stack_id
+        shutil.copytree(tmp_path / "cdktf.out" / "stacks" / stack_id, stack_dir)
+        run_terraform(stack_dir, "init", "-backend=false", "-input=false", "-no-color", env=env)
+        report = json.loads(run_terraform(stack_dir, "validate", "-json", "-no-color", env=env).stdout)
+        assert report["valid"] is True, (stack_id, report["diagnostics"])
