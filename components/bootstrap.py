@@ -2,7 +2,9 @@
 
 Applied first, by an administrator, with its own state in the hand-made bootstrap
 bucket (`make bootstrap-bucket`). Both resources are `prevent_destroy`: losing them
-loses every other stack's state.
+loses every other stack's state. Both keep the addresses the HCL project's 00-bootstrap
+gave them (`aws_s3_bucket.terraform_state`, `aws_dynamodb_table.terraform_lock`), so its
+state carries over as it is; what hardens them here is additional resources.
 It also holds the GitHub Actions deploy access (`components/github_deploy_access.py`).
 """
 
@@ -23,6 +25,9 @@ from components.shared.stack import LgtmStack
 from config.common import Config
 
 LOCK_HASH_KEY = "LockID"
+# The HCL project's resource names: every existing bootstrap state holds these addresses.
+STATE_BUCKET_LOGICAL_ID = "terraform_state"
+LOCK_TABLE_LOGICAL_ID = "terraform_lock"
 
 
 class BootstrapStack(LgtmStack):
@@ -38,6 +43,7 @@ class BootstrapStack(LgtmStack):
             prevent_destroy=True,
             kms_key_arn=state.kms_key_arn,
             access_log_bucket=config.storage.access_log_bucket,
+            bucket_logical_id=STATE_BUCKET_LOGICAL_ID,
         )
         self.lock_table = DynamodbTable(
             self, "lock-table",
@@ -51,6 +57,7 @@ class BootstrapStack(LgtmStack):
             deletion_protection_enabled=True,
             lifecycle=TerraformResourceLifecycle(prevent_destroy=True),
         )
+        self.lock_table.override_logical_id(LOCK_TABLE_LOGICAL_ID)
 
         TerraformOutput(self, "state_bucket_name", value=self.state_bucket.bucket)
         TerraformOutput(self, "state_bucket_arn", value=self.state_bucket.arn)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
-from cdktf import TerraformOutput
+from cdktf import TerraformOutput, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_openid_connect_provider import DataAwsIamOpenidConnectProvider
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
@@ -319,11 +319,14 @@ class GitHubDeployAccess(Construct):
         sizing = deploy_policy_statements(config, partition=SIZING_PARTITION, account_id=SIZING_ACCOUNT_ID)
         packs = pack_statements(sizing)
         # The description names the part only: changing a description replaces the policy,
-        # which would detach it from the role that may be running this very apply.
+        # which would detach it from the role that may be running this very apply. For the same
+        # reason a policy taken over (`make adopt` imports the hand-made `jsj_github_action_LGTM`)
+        # keeps the description it has: it is ignored after creation.
         self.policies = [
             IamPolicy(self, f"policy-{number}", name=name,
                       description=f"GitHub Actions deploy of {config.project} {config.environment}, part {number}",
-                      policy=policy_document([statements[i] for i in pack]))
+                      policy=policy_document([statements[i] for i in pack]),
+                      lifecycle=TerraformResourceLifecycle(ignore_changes=["description"]))
             for number, (name, pack) in enumerate(zip(policy_names(github.deploy_policy_name, len(packs)), packs),
                                                   start=1)
         ]

@@ -2,12 +2,16 @@
 
 Each entry builds one stack from the config and the stacks built before it
 (`built`, by stack id); `LgtmStack` gives it its backend, provider and tags.
+Once a stack's constructs exist, `build_stack` adds its `moved`/`import`/`removed`
+blocks: the moves declared in code (`components/shared/moves.py`) and the environment's
+adoption files (`components/shared/adoption.py`), rendered by `components/shared/state_blocks.py`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
 
 from constructs import Construct
 
@@ -18,7 +22,10 @@ from components.iam import IamStack
 from components.network import NetworkStack
 from components.security_groups import SecurityGroupsStack
 from components.storage import StorageStack
+from components.shared import moves
+from components.shared.adoption import adoption_dir, load_adoption
 from components.shared.stack import BOOTSTRAP_STACK_ID, LgtmStack
+from components.shared.state_blocks import StackStateBlocks, render_state_blocks
 from config.common import Config
 
 Built = Mapping[str, LgtmStack]
@@ -48,8 +55,18 @@ STACKS: tuple[StackEntry, ...] = (
 STACK_IDS: tuple[str, ...] = tuple(entry.stack_id for entry in STACKS)
 
 
-def build_stacks(app: Construct, config: Config) -> dict[str, LgtmStack]:
+def build_stack(entry: StackEntry, app: Construct, config: Config, built: Built,
+                adoption: Sequence[StackStateBlocks] = ()) -> LgtmStack:
+    """One stack, with the state blocks that keep its addresses' objects (after its constructs exist)."""
+    stack = entry.build(app, entry.stack_id, config, built)
+    render_state_blocks(stack, entry.stack_id, moves=moves.MOVES, removals=moves.REMOVALS, sources=adoption)
+    return stack
+
+
+def build_stacks(app: Construct, config: Config, *, adoption_from: Path | None = None) -> dict[str, LgtmStack]:
+    """Every stack; adoption files come from `adoption_from` (default: `adoption_dir()`)."""
+    adoption = load_adoption(config.environment, adoption_from or adoption_dir(), [e.stack_id for e in STACKS])
     built: dict[str, LgtmStack] = {}
     for entry in STACKS:
-        built[entry.stack_id] = entry.build(app, entry.stack_id, config, built)
+        built[entry.stack_id] = build_stack(entry, app, config, built, adoption.get(entry.stack_id, ()))
     return built

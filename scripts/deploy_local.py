@@ -48,6 +48,11 @@ FAKE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 CROSS_STACK_OUTPUT_PREFIX = "cross-stack-output-"
 # Sources whose change makes cdktf.out stale.
 SYNTH_INPUTS = ("main.py", "cdktf.json", "Pipfile.lock", "components", "config")
+# Adoption files import a real account's objects by ID, which an emulator does not have:
+# a local deploy is a fresh deployment and synthesizes without them. When the repo holds
+# any, it synthesizes into its own directory, so cdktf.out stays what `make synth` makes.
+NO_ADOPTION_DIR = LOCAL_DIR / "no-adoption"
+OUTDIR_WITHOUT_ADOPTION = LOCAL_DIR / "cdktf.out"
 
 Say = Callable[[str], None]
 
@@ -470,12 +475,24 @@ def synth_is_fresh(outdir: Path) -> bool:
     return manifest.stat().st_mtime > newest_input
 
 
+def repo_has_adoption_files() -> bool:
+    return any((REPO_ROOT / "adoption").glob("*/*.json"))
+
+
+def default_outdir() -> Path:
+    return OUTDIR_WITHOUT_ADOPTION if repo_has_adoption_files() else DEFAULT_OUTDIR
+
+
 def synthesize(outdir: Path, *, say: Say) -> None:
-    if outdir == DEFAULT_OUTDIR and synth_is_fresh(outdir):
+    from components.shared.adoption import ADOPTION_DIR_VARIABLE
+
+    if outdir == DEFAULT_OUTDIR and not repo_has_adoption_files() and synth_is_fresh(outdir):
         say("synth: cdktf.out is newer than the sources, reused")
         return
     started = time.monotonic()
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDKTF_OUTDIR": str(outdir)}
+    NO_ADOPTION_DIR.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CDKTF_OUTDIR": str(outdir),
+           ADOPTION_DIR_VARIABLE: str(NO_ADOPTION_DIR)}
     result = subprocess.run([sys.executable, "main.py"], cwd=REPO_ROOT, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"synth failed (exit {result.returncode}):\n{result.stdout}{result.stderr}")
@@ -498,8 +515,9 @@ def load_prod_config() -> Any:
 # --- commands -------------------------------------------------------------------------
 
 
-def deploy(*, port: int = 0, endpoint: str | None = None, outdir: Path = DEFAULT_OUTDIR,
+def deploy(*, port: int = 0, endpoint: str | None = None, outdir: Path | None = None,
            workers: int = 2, synth: bool = True, say: Say = say_now) -> LocalDeployment:
+    outdir = outdir or default_outdir()
     config = load_prod_config()
     record = ensure_emulator(port=port, endpoint=endpoint, say=say)
     create_bootstrap_bucket(endpoint=record.endpoint, region=config.aws_region,
@@ -519,7 +537,8 @@ def deploy(*, port: int = 0, endpoint: str | None = None, outdir: Path = DEFAULT
     return deployment
 
 
-def plan(*, outdir: Path = DEFAULT_OUTDIR, workers: int = 2, say: Say = say_now) -> bool:
+def plan(*, outdir: Path | None = None, workers: int = 2, say: Say = say_now) -> bool:
+    outdir = outdir or default_outdir()
     record = EmulatorRecord.load()
     if record is None:
         raise SystemExit("no local deployment recorded in .local/emulator.json: run make deploy-local")
@@ -535,7 +554,8 @@ def plan(*, outdir: Path = DEFAULT_OUTDIR, workers: int = 2, say: Say = say_now)
     return clean
 
 
-def destroy(*, outdir: Path = DEFAULT_OUTDIR, workers: int = 2, say: Say = say_now) -> None:
+def destroy(*, outdir: Path | None = None, workers: int = 2, say: Say = say_now) -> None:
+    outdir = outdir or default_outdir()
     record = EmulatorRecord.load()
     if record is None:
         say("nothing to destroy: no local deployment recorded in .local/emulator.json")

@@ -271,6 +271,34 @@ def patch_efs_delete_file_system_policy() -> None:
     EFSResponse.delete_file_system_policy = delete_file_system_policy  # type: ignore[attr-defined]
 
 
+def patch_dynamodb_update_table_sse() -> None:
+    """DynamoDB: UpdateTable applies SSESpecification.
+
+    moto 5.2.1's UpdateTable ignores it, so a table created without encryption (the HCL
+    project's lock table, taken over by 00-bootstrap) still reads back unencrypted after
+    the provider turned encryption on, and every later plan wants
+    `server_side_encryption { enabled = true }` again. The specification is kept the way
+    CreateTable keeps it (AWS's aws/dynamodb key when none is given).
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    original_update_table = DynamoHandler.update_table
+
+    def update_table(self: DynamoHandler) -> Any:
+        specification = self.body.get("SSESpecification")
+        if specification is not None:
+            table = self.dynamodb_backend.get_table(self.body["TableName"])
+            if specification.get("Enabled"):
+                table.sse_specification = dict(specification)
+                table.sse_specification.setdefault(
+                    "KMSMasterKeyId", table._get_default_encryption_key(table.account_id, table.region_name))
+            else:
+                table.sse_specification = None
+        return original_update_table(self)
+
+    DynamoHandler.update_table = update_table  # type: ignore[method-assign]
+
+
 @dataclass(frozen=True)
 class Patch:
     name: str
@@ -293,6 +321,7 @@ PATCHES: tuple[Patch, ...] = tuple(
         patch_policy_deny_with_unmet_condition,
         patch_efs_put_backup_policy,
         patch_efs_delete_file_system_policy,
+        patch_dynamodb_update_table_sse,
     )
 )
 _patched = threading.Lock()

@@ -28,6 +28,10 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_FILE = REPO / ".checkov.yaml"
+# Top-level blocks that change state, not resources (components/shared/state_blocks.py).
+# checkov 3.3.30's terraform_json parser cannot read them ("this method receives only
+# dicts") and then skips the whole file; they configure nothing it could check.
+STATE_BLOCK_TYPES = ("moved", "import", "removed")
 
 
 @dataclass
@@ -103,11 +107,23 @@ def run_checkov(args: list[str], framework: str, *, skips: bool = True) -> ScanR
     return scan
 
 
+def without_state_blocks(stacks_dir: Path, scratch: Path) -> Path:
+    """A copy of every `<stack>/cdk.tf.json` without `STATE_BLOCK_TYPES`, in the same layout."""
+    for stack_file in sorted(stacks_dir.glob("*/cdk.tf.json")):
+        stack = json.loads(stack_file.read_text())
+        copy = scratch / stack_file.parent.name / stack_file.name
+        copy.parent.mkdir(parents=True)
+        copy.write_text(json.dumps({key: value for key, value in stack.items() if key not in STATE_BLOCK_TYPES}))
+    return scratch
+
+
 def scan_stacks(stacks_dir: Path, *, skips: bool = True) -> ScanResult:
     if not any(stacks_dir.glob("*/cdk.tf.json")):
         raise SystemExit(f"no synthesized stacks under {stacks_dir}: run `make synth` first")
-    # One run over the parent keeps each finding's path (<stack>/cdk.tf.json).
-    return run_checkov(["--directory", str(stacks_dir.resolve())], "terraform_json", skips=skips)
+    with tempfile.TemporaryDirectory(prefix="checkov-stacks-") as scratch:
+        # One run over the parent keeps each finding's path (<stack>/cdk.tf.json).
+        scanned = without_state_blocks(stacks_dir, Path(scratch))
+        return run_checkov(["--directory", str(scanned.resolve())], "terraform_json", skips=skips)
 
 
 def scan_plans(plan_files: list[Path], *, skips: bool = True) -> ScanResult:

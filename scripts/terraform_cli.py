@@ -66,14 +66,23 @@ def write_cli_config(directory: Path) -> Path:
     return path
 
 
-def terraform_env(cli_config: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = dict(os.environ)
+def mirror_cli_config_if_set(directory: Path) -> Path | None:
+    """The mirror-only CLI config when $LGTM_TF_PROVIDER_MIRROR is set; None lets terraform use
+    the registry (an operator's machine with network access)."""
+    return write_cli_config(directory) if os.environ.get(MIRROR_VARIABLE) else None
+
+
+def terraform_env(cli_config: Path | None, extra: dict[str, str] | None = None,
+                  base: dict[str, str] | None = None) -> dict[str, str]:
+    """`base` (default: this process's environment) plus terraform's non-interactive settings."""
+    env = dict(os.environ if base is None else base)
     env.update(
-        TF_CLI_CONFIG_FILE=str(cli_config),
         TF_IN_AUTOMATION="1",
         TF_INPUT="0",
         CHECKPOINT_DISABLE="1",
     )
+    if cli_config is not None:
+        env["TF_CLI_CONFIG_FILE"] = str(cli_config)
     env.update(extra or {})
     return env
 

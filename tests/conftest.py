@@ -51,9 +51,9 @@ class SynthesizedApp:
         return self._per_stack[stack_id]
 
 
-def synthesize(config: Config, outdir: Path) -> SynthesizedApp:
+def synthesize(config: Config, outdir: Path, adoption_from: Path) -> SynthesizedApp:
     app = App(outdir=str(outdir), skip_validation=False)
-    stacks = build_stacks(app, config)
+    stacks = build_stacks(app, config, adoption_from=adoption_from)
     app.synth()
     SYNTH_COUNT["full_app"] += 1
     return SynthesizedApp(config=config, outdir=outdir, stacks=stacks)
@@ -61,14 +61,19 @@ def synthesize(config: Config, outdir: Path) -> SynthesizedApp:
 
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., SynthesizedApp]:
-    """Full-app synth per (environment, overrides), cached for the session."""
+    """Full-app synth per (environment, overrides), cached for the session.
+
+    Without the repo's adoption files: they describe a real account's objects (the e2e tests
+    deploy this JSON to an emulator that has none); tests/test_adoption_file.py checks them.
+    """
     cache: dict[tuple[str, str], SynthesizedApp] = {}
+    no_adoption = tmp_path_factory.mktemp("no-adoption")
 
     def get(environment: str = "prod", **overrides: object) -> SynthesizedApp:
         key = (environment, repr(sorted(overrides.items())))
         if key not in cache:
             outdir = tmp_path_factory.mktemp(f"synth-{environment}")
-            cache[key] = synthesize(load_config(environment, **overrides), outdir)
+            cache[key] = synthesize(load_config(environment, **overrides), outdir, no_adoption)
         return cache[key]
 
     return get

@@ -12,7 +12,7 @@ from typing import Any
 
 from cdktf import Testing
 
-from components.registry import STACKS
+from components.registry import STACKS, build_stack
 from components.shared.stack import LgtmStack
 from config.common import Config, load_config
 
@@ -26,7 +26,7 @@ def build_config_until(stack_id: str, cfg: Config) -> dict[str, LgtmStack]:
     app = Testing.app()
     built: dict[str, LgtmStack] = {}
     for entry in STACKS:
-        built[entry.stack_id] = entry.build(app, entry.stack_id, cfg, built)
+        built[entry.stack_id] = build_stack(entry, app, cfg, built)
         if entry.stack_id == stack_id:
             return built
     raise KeyError(f"{stack_id} is not in components.registry.STACKS")

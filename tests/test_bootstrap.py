@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 from tests.conftest import SynthesizedApp, only, resources
 
@@ -70,3 +72,39 @@ def test_staging_gets_its_own_bucket_and_table(staging: SynthesizedApp) -> None:
     assert only(stack, "aws_s3_bucket")["bucket"] == "jsj-lgtm-terraform-state-staging"
     assert only(stack, "aws_dynamodb_table")["name"] == "jsj-lgtm-terraform-lock-staging"
     assert resources(stack, "aws_s3_bucket_policy")
+
+
+LEGACY_BOOTSTRAP = Path(__file__).parent / "fixtures" / "legacy_hcl" / "00-bootstrap"
+
+
+def hcl_resource_addresses(directory: Path) -> set[str]:
+    """`type.name` of every `resource` block in a directory's .tf files (override files included)."""
+    pattern = re.compile(r'^resource\s+"([a-z0-9_]+)"\s+"([A-Za-z0-9_-]+)"', re.MULTILINE)
+    return {f"{kind}.{name}" for path in directory.glob("*.tf") for kind, name in pattern.findall(path.read_text())}
+
+
+def test_state_bucket_and_lock_table_keep_the_hcl_projects_addresses(prod: SynthesizedApp) -> None:
+    """An HCL bootstrap state holds exactly these two addresses: both must still be declared,
+    or Terraform destroys the bucket that holds every state and the table that locks them."""
+    legacy = hcl_resource_addresses(LEGACY_BOOTSTRAP)
+    assert legacy == {"aws_s3_bucket.terraform_state", "aws_dynamodb_table.terraform_lock"}
+    stack = prod.stack_json(STACK)
+    synthesized = {f"{kind}.{name}" for kind, named in stack["resource"].items() for name in named}
+    assert legacy <= synthesized
+    # Each keeps what made it the state bucket / lock table.
+    assert stack["resource"]["aws_s3_bucket"]["terraform_state"]["bucket"] == "jsj-lgtm-terraform-state-prod"
+    assert stack["resource"]["aws_dynamodb_table"]["terraform_lock"]["name"] == "jsj-lgtm-terraform-lock-prod"
+
+
+def test_earlier_addresses_of_this_project_move_to_the_hcl_ones(prod: SynthesizedApp) -> None:
+    moved = {(block["from"], block["to"]) for block in prod.stack_json(STACK)["moved"]}
+    assert ("aws_s3_bucket.state-bucket_828F7150", "aws_s3_bucket.terraform_state") in moved
+    assert ("aws_dynamodb_table.lock-table", "aws_dynamodb_table.terraform_lock") in moved
+
+
+def test_the_hardening_resources_refer_to_the_state_bucket_by_its_hcl_address(prod: SynthesizedApp) -> None:
+    stack = prod.stack_json(STACK)
+    for kind in ("aws_s3_bucket_versioning", "aws_s3_bucket_public_access_block", "aws_s3_bucket_policy",
+                 "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_lifecycle_configuration",
+                 "aws_s3_bucket_ownership_controls"):
+        assert only(stack, kind)["bucket"] == "${aws_s3_bucket.terraform_state.id}", kind

@@ -128,3 +128,30 @@ def test_remote_state_reads_become_dependencies(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(json.dumps({"stacks": {
         "10-network": {"dependencies": []}, "20-reader": {"dependencies": []}}}))
     assert stack_dependencies(tmp_path) == {"10-network": set(), "20-reader": {"10-network"}}
+
+
+def test_a_local_deploy_leaves_the_repos_adoption_files_out(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Adoption files import a real account's objects by ID: an emulator has none of them. With such
+    files in the repo the local deploy synthesizes without them, and not into cdktf.out."""
+    import subprocess
+
+    from scripts import deploy_local
+
+    monkeypatch.setattr(deploy_local, "REPO_ROOT", tmp_path)
+    assert deploy_local.default_outdir() == deploy_local.DEFAULT_OUTDIR
+    (tmp_path / "adoption" / "prod").mkdir(parents=True)
+    (tmp_path / "adoption" / "prod" / "00-bootstrap.json").write_text("{}")
+    assert deploy_local.default_outdir() == deploy_local.OUTDIR_WITHOUT_ADOPTION
+
+    seen: dict[str, str] = {}
+
+    def run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+        seen.update(kwargs["env"])  # type: ignore[arg-type]
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(subprocess, "run", run)
+    with pytest.raises(RuntimeError, match="stop here"):
+        # Never the cached cdktf.out: it was synthesized with the adoption files.
+        deploy_local.synthesize(deploy_local.DEFAULT_OUTDIR, say=lambda line: None)
+    assert seen["LGTM_ADOPTION_DIR"] == str(deploy_local.NO_ADOPTION_DIR)
+    assert not any(Path(seen["LGTM_ADOPTION_DIR"]).glob("*/*.json"))

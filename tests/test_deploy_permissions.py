@@ -376,3 +376,12 @@ def test_an_existing_role_gets_the_policy_instead() -> None:
     attachments = resources(stack, "aws_iam_role_policy_attachment").values()
     assert attachments and {a["role"] for a in attachments} == {"legacy-github-actions"}
     assert deploy_policies(stack)
+
+
+def test_a_deploy_policy_never_gets_replaced_for_its_description(prod: SynthesizedApp) -> None:
+    """Description is force-new on aws_iam_policy: a replacement detaches the policy from the role
+    running the apply, and an imported hand-made policy has a description of its own."""
+    policies = resources(prod.stack_json("00-bootstrap"), "aws_iam_policy")
+    assert policies
+    for name, policy in policies.items():
+        assert policy["lifecycle"]["ignore_changes"] == ["description"], name

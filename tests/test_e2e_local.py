@@ -24,6 +24,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from components.shared.adoption import ADOPTION_DIR_VARIABLE
 from config.common import Config
 from scripts import emulator_inventory
 from scripts.deploy_local import (
@@ -113,6 +114,12 @@ def test_1_fresh_emulator_holds_only_the_bootstrap_bucket(run: Run) -> None:
 # The user's path: npx cdktf deploy / diff, same environment. It deploys 00-bootstrap for real
 # (the apply below then finds it done), so this costs no extra full apply.
 
+def no_adoption_dir(outdir: Path) -> Path:
+    empty = outdir.parent / "no-adoption"
+    empty.mkdir(exist_ok=True)
+    return empty
+
+
 def cdktf(run: Run, *args: str, outdir: Path) -> subprocess.CompletedProcess[str]:
     npx = shutil.which("npx")
     assert npx, "npx is not on PATH: install Node.js 20 + npm (make install runs npm ci)"
@@ -125,7 +132,9 @@ def cdktf(run: Run, *args: str, outdir: Path) -> subprocess.CompletedProcess[str
            # cdktf otherwise points TF_PLUGIN_CACHE_DIR at ~/.terraform.d/plugin-cache; with the
            # filesystem mirror the second init then fails ("cannot install existing provider
            # directory ... to itself") and the run writes outside the checkout.
-           "CDKTF_DISABLE_PLUGIN_CACHE_ENV": "1"}
+           "CDKTF_DISABLE_PLUGIN_CACHE_ENV": "1",
+           # A fresh deployment: the repo's adoption files import a real account's objects.
+           ADOPTION_DIR_VARIABLE: str(no_adoption_dir(outdir))}
     # --skip-provider-lock: after init cdktf runs `terraform providers lock -platform=linux_amd64`,
     # which asks registry.terraform.io for checksums; offline (provider mirror only) that fails.
     return subprocess.run([npx, "--no-install", "cdktf", *args, "--skip-provider-lock", "--output", str(outdir)],

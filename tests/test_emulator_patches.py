@@ -34,7 +34,7 @@ def client(emulator: EmulatorThread) -> Any:
 
 
 def test_every_patch_has_a_name_and_a_reason() -> None:
-    assert len(PATCHES) == 8
+    assert len(PATCHES) == 9
     for patch in PATCHES:
         assert patch.name.startswith("patch_") and len(patch.reason) > 60, patch
 
@@ -219,3 +219,18 @@ def test_efs_file_system_policy_can_be_deleted(client: Any) -> None:
     with pytest.raises(botocore.exceptions.ClientError, match="PolicyNotFound"):
         efs.describe_file_system_policy(FileSystemId=file_system)
     efs.delete_file_system(FileSystemId=file_system)
+
+
+def test_update_table_turns_encryption_on_and_it_reads_back(client: Any) -> None:
+    """00-bootstrap encrypts the HCL project's unencrypted lock table with UpdateTable."""
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(TableName="legacy-lock", BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}])
+    assert "SSEDescription" not in dynamodb.describe_table(TableName="legacy-lock")["Table"]
+    dynamodb.update_table(TableName="legacy-lock", SSESpecification={"Enabled": True, "SSEType": "KMS"})
+    described = dynamodb.describe_table(TableName="legacy-lock")["Table"]["SSEDescription"]
+    assert described["Status"] == "ENABLED" and described["SSEType"] == "KMS"
+    assert described["KMSMasterKeyArn"].startswith("arn:aws:kms:")
+    dynamodb.update_table(TableName="legacy-lock", SSESpecification={"Enabled": False})
+    assert "SSEDescription" not in dynamodb.describe_table(TableName="legacy-lock")["Table"]

@@ -64,13 +64,19 @@ class SecureBucket(Construct):
         prevent_destroy: bool = False,
         kms_key_arn: str | None = None,
         access_log_bucket: str | None = None,
+        bucket_logical_id: str | None = None,
     ) -> None:
         """Current objects never expire here: whoever writes the bucket decides what to delete.
         `kms_key_arn` encrypts with that customer-managed key instead of SSE-S3 (AES256);
-        `access_log_bucket` receives the bucket's server access logs under `<bucket name>/`."""
+        `access_log_bucket` receives the bucket's server access logs under `<bucket name>/`.
+        `bucket_logical_id` fixes the bucket's Terraform name (its address) instead of deriving it
+        from the construct path: for a bucket whose address existing state files already hold."""
         super().__init__(scope, construct_id)
         lifecycle = TerraformResourceLifecycle(prevent_destroy=True) if prevent_destroy else None
         self.resource = S3Bucket(self, "bucket", bucket=bucket_name, lifecycle=lifecycle)
+        if bucket_logical_id:
+            # Before anything references the bucket: references embed the logical id.
+            self.resource.override_logical_id(bucket_logical_id)
         self.bucket: str = self.resource.bucket
         self.arn: str = self.resource.arn
         bucket_id = self.resource.id
