@@ -48,6 +48,11 @@ MOVES: tuple[Move, ...] = (
          why="the state bucket takes the HCL project's address, so its bootstrap state carries over"),
     Move("00-bootstrap", "aws_dynamodb_table.lock-table", "aws_dynamodb_table.terraform_lock",
          why="the lock table takes the HCL project's address, so its bootstrap state carries over"),
+    *(Move("30-security-groups", f"{kind}.ecs-{direction}-intra-tcp-4040", f"{kind}.ecs-{direction}-intra-tcp-4041",
+           why="Pyroscope's own HTTP port moved to 4041 (its proxy took 4040): the same in-group rule, "
+               "its port updated in place")
+      for kind, direction in (("aws_vpc_security_group_ingress_rule", "ingress"),
+                              ("aws_vpc_security_group_egress_rule", "egress"))),
 )
 
 REMOVALS: tuple[Removal, ...] = ()
