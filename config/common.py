@@ -228,7 +228,10 @@ class Ports:
     otlp_http: int = 4318
     nfs: int = 2049
     http: int = 80
+    """The ALB's HTTP listener (and its ingress rule's port)."""
     https: int = 443
+    """The ALB's HTTPS listener, with `alb.certificate_arn`. The tasks' egress to AWS APIs is 443
+    whatever this is (components/security_groups.py AWS_API_PORT)."""
 
 
 @dataclass(frozen=True)
