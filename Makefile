@@ -15,7 +15,7 @@ PIPENV_VERSION := 2026.10.3
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help install test-tools synth scan test addresses adopt lint-workflows bootstrap-bucket deploy-local destroy-local bench clean
+.PHONY: help install test-tools synth scan test addresses adopt lint-workflows bootstrap-bucket deploy-local destroy-local unlock-local bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -66,6 +66,9 @@ deploy-local: install ## deploy every stack to a local AWS emulator (moto, 127.0
 
 destroy-local: install ## destroy the local deployment in reverse order, stop the emulator it started
 	$(PYTHON) -m scripts.deploy_local destroy
+
+unlock-local: install ## delete the state locks an interrupted deploy-local left on the emulator
+	$(PYTHON) -m scripts.deploy_local unlock
 
 bench: install ## synth cost against the jsii import floor, scaling with services/environments (BENCH_ARGS=--runs 3)
 	$(PYTHON) -m scripts.bench $(BENCH_ARGS)

@@ -1,7 +1,8 @@
 """GitHub Actions deploy access, managed by 00-bootstrap.
 
 - The account's GitHub OIDC identity provider: created here, or looked up when
-  `GitHubConfig.create_oidc_provider` is False (an account has at most one per URL).
+  `GitHubConfig.create_oidc_provider` is False (an account has at most one per URL: only
+  prod creates it by default, `config.common.default_github`).
 - A role that only workflows of `GitHubConfig.repository` can assume (`sub` claim
   `repo:<owner>/<repo>:*`, audience `sts.amazonaws.com`), unless
   `GitHubConfig.existing_role_name` names a role to attach the policy to instead

@@ -9,8 +9,9 @@ uses it. Ports come from config only:
   target ports and health-check ports of `Config.routed_targets`.
 - ECS: ingress from the ALB group on exactly those ports; inside the group gRPC,
   memberlist (TCP and UDP), OTLP gRPC/HTTP and every service's HTTP port (Grafana
-  and Alloy reach the backends through Cloud Map); egress HTTPS to anywhere (image
-  pulls, S3, AWS APIs), NFS to the EFS group and the same intra-group ports.
+  and Alloy reach the backends through Cloud Map); egress HTTPS (443, `AWS_API_PORT`:
+  AWS's port, not the ALB's `ports.https`) to anywhere (image pulls, S3, AWS APIs), NFS to
+  the EFS group and the same intra-group ports.
 - EFS (created in 20-storage next to its mount targets): NFS from the ECS group only.
 
 Interface: `alb_security_group_id`, `ecs_security_group_id`.
@@ -31,6 +32,8 @@ from components.shared.stack import LgtmStack
 from config.common import Config
 
 ANYWHERE_IPV4 = "0.0.0.0/0"
+AWS_API_PORT = 443
+"""Where image registries and AWS APIs listen: fixed by AWS, whatever port the ALB serves HTTPS on."""
 TCP = "tcp"
 UDP = "udp"
 
@@ -152,7 +155,7 @@ class SecurityGroupsStack(LgtmStack):
             )
         VpcSecurityGroupEgressRule(
             self, "ecs-egress-https", security_group_id=ecs,
-            ip_protocol=TCP, from_port=cfg.ports.https, to_port=cfg.ports.https, cidr_ipv4=ANYWHERE_IPV4,
+            ip_protocol=TCP, from_port=AWS_API_PORT, to_port=AWS_API_PORT, cidr_ipv4=ANYWHERE_IPV4,
             description="HTTPS from tasks: image pulls, S3 (gateway endpoint), SSM, CloudWatch Logs, AWS APIs",
         )
         VpcSecurityGroupEgressRule(

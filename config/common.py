@@ -9,19 +9,36 @@ the rule and the value.
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Mapping
 
 PROJECT = "lgtm-ecs"
 # The seed's state layout belongs to prod; other environments derive theirs.
 LEGACY_ENVIRONMENT = "prod"
 DEFAULT_ENVIRONMENT = LEGACY_ENVIRONMENT
+ENVIRONMENTS: tuple[str, ...] = (LEGACY_ENVIRONMENT, "staging")
+"""Every environment this project deploys. A name outside it is a typo (`stagign`) and stops
+synth; adding one is one entry here (README "Configuration")."""
+OWN_ACCOUNT_ENVIRONMENTS: tuple[str, ...] = ()
+"""Environments other than prod that live in an AWS account of their own: they create the GitHub
+OIDC provider as prod does (an account holds one per URL; the others look prod's up)."""
 ENVIRONMENT_VARIABLE = "LGTM_ENVIRONMENT"
 ENVIRONMENT_CONTEXT_KEY = "environment"
+CDKTF_JSON = Path(__file__).resolve().parent.parent / "cdktf.json"
 NAME_PREFIX = "jsj-lgtm"
 CORE_SERVICES = ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy")
 COLLECTOR_KIND = "alloy"
+DEFAULT_TAG_KEYS = ("Project", "Environment", "ManagedBy", "Stack")
+"""Tags every resource gets from the provider (components/shared/stack.py `default_tags`). The
+deploy policy's conditions read `Environment`, so user tags may not redefine any of them."""
+RESOURCE_TAG_KEYS = ("Name", "Service", "Tier")
+"""Tags the stacks set on single resources; they win over a user tag of the same key."""
+# The GitHub deploy access is account-wide: prod keeps the seed's names, others get their own.
+DEPLOY_ROLE_NAME = "jsj-github-action-lgtm"
+DEPLOY_POLICY_NAME = "jsj_github_action_LGTM"
 
 
 @dataclass(frozen=True)
@@ -278,7 +295,10 @@ class Ports:
     otlp_http: int = 4318
     nfs: int = 2049
     http: int = 80
+    """The ALB's HTTP listener (and its ingress rule's port)."""
     https: int = 443
+    """The ALB's HTTPS listener, with `alb.certificate_arn`. The tasks' egress to AWS APIs is 443
+    whatever this is (components/security_groups.py AWS_API_PORT)."""
 
 
 @dataclass(frozen=True)
@@ -334,12 +354,13 @@ class GitHubConfig:
 
     repository: str = "jsj/lgtm-ecs"
     """owner/repo whose workflows may assume the deploy role."""
-    deploy_policy_name: str = "jsj_github_action_LGTM"
-    deploy_role_name: str = "jsj-github-action-lgtm"
+    deploy_policy_name: str = DEPLOY_POLICY_NAME
+    deploy_role_name: str = DEPLOY_ROLE_NAME
     existing_role_name: str | None = None
     """Attach the policy to this existing role instead of creating one."""
     create_oidc_provider: bool = True
-    """False looks up the account's existing token.actions.githubusercontent.com provider."""
+    """False looks up the account's existing token.actions.githubusercontent.com provider. An
+    account holds one provider per URL, so only prod creates it by default (`default_github`)."""
 
 
 def _default_services() -> tuple[ServiceConfig, ...]:
@@ -493,6 +514,17 @@ class Config:
         return tuple((svc, tgt) for svc in self.services for tgt in svc.targets)
 
 
+def default_github(environment: str) -> GitHubConfig:
+    """Prod keeps the seed's role and policy names; another environment gets names of its own
+    (role and policy names are account-wide) and looks up the OIDC provider prod creates,
+    unless it is one of OWN_ACCOUNT_ENVIRONMENTS."""
+    if environment == LEGACY_ENVIRONMENT:
+        return GitHubConfig()
+    return GitHubConfig(deploy_role_name=f"{DEPLOY_ROLE_NAME}-{environment}",
+                        deploy_policy_name=f"{DEPLOY_POLICY_NAME}_{environment}",
+                        create_oidc_provider=environment in OWN_ACCOUNT_ENVIRONMENTS)
+
+
 def default_state(environment: str) -> StateConfig:
     legacy = environment == LEGACY_ENVIRONMENT
     return StateConfig(
@@ -507,19 +539,65 @@ def default_state(environment: str) -> StateConfig:
 
 def load_config(environment: str = DEFAULT_ENVIRONMENT, **overrides: object) -> Config:
     """The config of one environment; keyword overrides replace top-level fields."""
+    from config.validation import ConfigError, Violation
+
+    known = {f.name for f in fields(Config)}
+    unknown = [Violation(name, f"is not a Config field (known: {sorted(known)})", value)
+               for name, value in overrides.items() if name not in known]
+    if unknown:
+        raise ConfigError(unknown)
+    named = isinstance(environment, str)
     settings: dict[str, object] = {
         "project": PROJECT,
         "environment": environment,
         "aws_region": "ap-northeast-2",
         "tenant_id": "jsj-lgtm-header",
-        "state": default_state(environment),
+        # A non-string environment is reported by validation; the defaults need a name.
+        "state": default_state(environment if named else DEFAULT_ENVIRONMENT),
+        "github": default_github(environment if named else DEFAULT_ENVIRONMENT),
     }
     settings.update(overrides)
     return Config(**settings)  # type: ignore[arg-type]
 
 
-def selected_environment(context_value: object | None = None) -> str:
-    """cdktf context `environment` wins over $LGTM_ENVIRONMENT; default prod."""
-    if context_value:
-        return str(context_value)
-    return os.environ.get(ENVIRONMENT_VARIABLE) or DEFAULT_ENVIRONMENT
+CONTEXT_SOURCE = f"cdktf context {ENVIRONMENT_CONTEXT_KEY!r} (cdktf.json)"
+VARIABLE_SOURCE = f"${ENVIRONMENT_VARIABLE}"
+
+
+def project_context_environment(path: Path = CDKTF_JSON) -> object | None:
+    """cdktf.json's `context.environment`: what `npx cdktf synth` hands the app. `python main.py`
+    and the operator scripts read it here, so every path selects the same environment."""
+    from config.validation import ConfigError, Violation
+
+    try:
+        context = json.loads(path.read_text()).get("context") or {}
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, AttributeError) as error:
+        raise ConfigError([Violation(str(path), "must be readable JSON (an object)", str(error))]) from None
+    return context.get(ENVIRONMENT_CONTEXT_KEY) if isinstance(context, dict) else None
+
+
+def selected_environment(context_value: object | None = None, *, environ: Mapping[str, str] | None = None,
+                         context_source: str = CONTEXT_SOURCE) -> str:
+    """The environment to synthesize: the context value or $LGTM_ENVIRONMENT; prod when neither is set.
+
+    Either must name one of `ENVIRONMENTS`: an empty, false or unknown value stops with a message
+    naming where it came from, and so do two values that differ (neither silently wins).
+    """
+    from config.validation import ConfigError, Violation
+
+    variables = os.environ if environ is None else environ
+    given = [(source, value) for source, value in ((context_source, context_value),
+                                                    (VARIABLE_SOURCE, variables.get(ENVIRONMENT_VARIABLE)))
+             if value is not None]
+    problems = [Violation(source, f"must name a known environment, one of {ENVIRONMENTS} (add one in "
+                          "config/common.py ENVIRONMENTS); leave it unset for prod", value)
+                for source, value in given if not isinstance(value, str) or value not in ENVIRONMENTS]
+    if not problems and len({value for _, value in given}) > 1:
+        (first, one), (second, other) = given
+        problems.append(Violation("environment", f"{first} is {one!r} but {second} is {other!r}: "
+                                  "set only one, or both to the same environment", (one, other)))
+    if problems:
+        raise ConfigError(problems)
+    return str(given[0][1]) if given else DEFAULT_ENVIRONMENT

@@ -12,9 +12,23 @@ import argparse
 import sys
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
 
-from config.common import load_config, selected_environment
+from config.common import load_config, project_context_environment, selected_environment
+from config.validation import ConfigError
+
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+CREDENTIALS_HINT = ("set AWS credentials with administrator rights for this account: AWS_PROFILE (after "
+                    "`aws sso login` or `aws configure`), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
+                    "(and AWS_SESSION_TOKEN for temporary ones), then run make bootstrap-bucket again")
 
 
 def ensure_bootstrap_bucket(s3: "boto3.client", bucket: str, region: str, say=print) -> list[str]:
@@ -57,14 +71,52 @@ def ensure_bootstrap_bucket(s3: "boto3.client", bucket: str, region: str, say=pr
     return changed
 
 
+def failure_message(error: Exception, bucket: str) -> str:
+    """One line an operator can act on, for what boto3 raises without credentials, network or rights."""
+    if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
+        return f"no usable AWS credentials ({error}): {CREDENTIALS_HINT}"
+    if isinstance(error, NoRegionError):
+        return f"no AWS region: set AWS_REGION ({error})"
+    if isinstance(error, EndpointConnectionError):
+        return f"could not reach S3 ({error}): check the network, AWS_REGION and AWS_ENDPOINT_URL"
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "?")
+        message = error.response.get("Error", {}).get("Message", "")
+        operation = error.operation_name
+        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
+                    "UnrecognizedClientException"):
+            return f"AWS refused the credentials ({code}: {message}): {CREDENTIALS_HINT}"
+        if code in ("403", "AccessDenied", "Forbidden"):
+            return (f"{operation} on bucket {bucket} was denied ({code}): the credentials lack s3 rights on it, "
+                    "or another AWS account owns that name (bucket names are global): use an administrator "
+                    "of this account, or change state.bootstrap_bucket")
+        if code in ("BucketAlreadyExists",):
+            return (f"bucket {bucket} belongs to another AWS account (bucket names are global): "
+                    "change state.bootstrap_bucket in config/common.py")
+        return f"{operation} on bucket {bucket} failed ({code}: {message})"
+    return f"{type(error).__name__}: {error}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--environment", default=None, help="config environment (default: prod)")
     args = parser.parse_args(argv)
-    cfg = load_config(selected_environment(args.environment))
-    s3 = boto3.client("s3", region_name=cfg.aws_region)
-    changed = ensure_bootstrap_bucket(s3, cfg.state.bootstrap_bucket, cfg.aws_region)
-    print(f"bootstrap bucket {cfg.state.bootstrap_bucket}: "
+    try:
+        context = args.environment if args.environment is not None else project_context_environment()
+        source = "--environment" if args.environment is not None else None
+        environment = selected_environment(context, **({"context_source": source} if source else {}))
+        cfg = load_config(environment)
+    except ConfigError as error:
+        print(f"bootstrap bucket not created: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    bucket = cfg.state.bootstrap_bucket
+    try:
+        s3 = boto3.client("s3", region_name=cfg.aws_region)
+        changed = ensure_bootstrap_bucket(s3, bucket, cfg.aws_region)
+    except (BotoCoreError, ClientError) as error:
+        print(f"bootstrap bucket {bucket} not created: {failure_message(error, bucket)}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"bootstrap bucket {bucket}: "
           f"{', '.join(changed) + ' changed' if changed else 'already as required, nothing changed'}")
     return 0
 

@@ -2,6 +2,7 @@
 
     python -m scripts.deploy_local deploy  [--port N | --endpoint-url URL] [--workers 2] [--no-synth]
     python -m scripts.deploy_local plan                                  # every stack, -detailed-exitcode
+    python -m scripts.deploy_local unlock                                # clear locks an interrupted run left
     python -m scripts.deploy_local destroy
 
 Terraform runs on the very JSON prod uses (`cdktf.out/`): it reaches the emulator
@@ -11,9 +12,18 @@ provider from the offline mirror. Stacks run in dependency order (manifest
 stack needs 00-bootstrap's state bucket and lock table); independent stacks run in
 parallel (`--workers`). Each stack logs to `.local/logs/<stack>.log`.
 
+The environment is the one `main.py` synthesizes (`$LGTM_ENVIRONMENT` or cdktf.json's
+context, default prod); a `cdktf.out` synthesized for another environment is never reused.
+Synth runs before the emulator starts, so a failed synth leaves nothing running.
+
 The emulator this starts is recorded in `.local/emulator.json` (pid, port), so
 `destroy` finds it and stops it afterwards; an emulator given with `--endpoint-url`
-is left running.
+is left running. While a recorded emulator runs, `deploy` reuses it and refuses a
+`--port` or `--endpoint-url` elsewhere (starting a second one would orphan the first).
+
+A terraform run that is interrupted or killed leaves its state lock in the lock table.
+`deploy` finds such locks before it applies anything and stops, naming them; `unlock`
+deletes them on the emulator (what `terraform force-unlock` does).
 
 `prevent_destroy` (state bucket, lock table): destroy never edits the configuration.
 It takes those resources out of 00-bootstrap's state (`terraform state rm`), destroys
@@ -35,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from scripts import emulator as emulator_module
 from scripts.terraform_cli import run_terraform, terraform_env, write_cli_config
 
@@ -53,6 +65,13 @@ SYNTH_INPUTS = ("main.py", "cdktf.json", "Pipfile.lock", "components", "config")
 # any, it synthesizes into its own directory, so cdktf.out stays what `make synth` makes.
 NO_ADOPTION_DIR = LOCAL_DIR / "no-adoption"
 OUTDIR_WITHOUT_ADOPTION = LOCAL_DIR / "cdktf.out"
+PORT_VARIABLE = "LGTM_EMULATOR_PORT"
+STATE_LOCK_ERROR = "Error acquiring the state lock"
+UNLOCK_COMMAND = "make unlock-local"
+
+
+class LocalStateError(RuntimeError):
+    """What .local/ or cdktf.out holds does not fit this command (named in the message)."""
 
 Say = Callable[[str], None]
 
@@ -309,8 +328,15 @@ class LocalDeployment:
         return self.log_dir / f"{stack_id}.log"
 
     def terraform(self, stack_id: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return run_terraform(self.stack_dir(stack_id), *args, env=self.env, check=check, log=self.log(stack_id),
-                             timeout=self.command_timeout)
+        try:
+            return run_terraform(self.stack_dir(stack_id), *args, env=self.env, check=check,
+                                 log=self.log(stack_id), timeout=self.command_timeout)
+        except RuntimeError as error:
+            if STATE_LOCK_ERROR in str(error):
+                raise RuntimeError(f"{error}\n\nstack {stack_id} is locked. If no other deploy-local is "
+                                   f"running, an interrupted run left the lock: clear it with {UNLOCK_COMMAND}, "
+                                   "then run the command again") from None
+            raise
 
     def init(self, stack_id: str) -> None:
         # The backend comes from the synthesized JSON: no -backend-config flags.
@@ -437,7 +463,19 @@ class EmulatorRecord:
     def load() -> EmulatorRecord | None:
         if not STATE_FILE.is_file():
             return None
-        return EmulatorRecord(**json.loads(STATE_FILE.read_text()))
+        try:
+            return EmulatorRecord(**json.loads(STATE_FILE.read_text()))
+        except (ValueError, TypeError) as error:
+            raise LocalStateError(
+                f"{STATE_FILE} is not an emulator record ({type(error).__name__}: {error}); it was probably "
+                "cut short. If an emulator from an earlier deploy-local still runs (python -m scripts.emulator), "
+                "stop it by its pid; then delete the file and run the command again") from None
+
+    @property
+    def running(self) -> bool:
+        """Ours (started by deploy-local) and still alive on its port."""
+        return bool(self.pid) and emulator_module.is_emulator_process(self.pid) \
+            and emulator_module.is_listening(port_of(self.endpoint))  # type: ignore[arg-type]
 
 
 def port_of(endpoint: str) -> int:
@@ -445,17 +483,25 @@ def port_of(endpoint: str) -> int:
 
 
 def ensure_emulator(*, port: int, endpoint: str | None, say: Say) -> EmulatorRecord:
-    """The emulator to deploy to: given, already running (ours), or started now."""
+    """The emulator to deploy to: given, already running (ours), or started now.
+
+    A recorded emulator of ours that still runs is reused; asking for another port or
+    endpoint while it runs is refused, since replacing its record would orphan it.
+    """
+    known = EmulatorRecord.load()
+    if known is not None and known.running:
+        wanted = endpoint.rstrip("/") if endpoint else (emulator_module.endpoint_url(port) if port else None)
+        if wanted not in (None, known.endpoint):
+            raise LocalStateError(
+                f"an emulator started by deploy-local runs at {known.endpoint} (pid {known.pid}, recorded in "
+                f"{STATE_FILE}): tear it down first with make destroy-local, or drop --port/--endpoint-url "
+                "to deploy to it again")
+        say(f"emulator: reusing {known.endpoint} (pid {known.pid})")
+        return known
     if endpoint:
         record = EmulatorRecord(endpoint=endpoint.rstrip("/"), pid=None)
         say(f"emulator: using {record.endpoint} (given; left running)")
     else:
-        known = EmulatorRecord.load()
-        if known and known.pid and emulator_module.is_emulator_process(known.pid) \
-                and emulator_module.is_listening(port_of(known.endpoint)) \
-                and port in (0, port_of(known.endpoint)):
-            say(f"emulator: reusing {known.endpoint} (pid {known.pid})")
-            return known
         started = emulator_module.launch_process(log_path=LOCAL_DIR / "emulator.log", port=port)
         record = EmulatorRecord(endpoint=started.url, pid=started.pid, log=str(started.log_path))
         say(f"emulator: started {record.endpoint} (pid {record.pid}, log {record.log})")
@@ -483,11 +529,30 @@ def default_outdir() -> Path:
     return OUTDIR_WITHOUT_ADOPTION if repo_has_adoption_files() else DEFAULT_OUTDIR
 
 
-def synthesize(outdir: Path, *, say: Say) -> None:
+def synthesized_environment(outdir: Path) -> str | None:
+    """The environment a cdktf.out was synthesized for (00-bootstrap's `Environment` tag)."""
+    try:
+        (provider,) = stack_json(outdir, BOOTSTRAP_STACK_ID)["provider"]["aws"]
+        return str(provider["default_tags"][0]["tags"]["Environment"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def check_synthesized_for(outdir: Path, environment: str) -> None:
+    found = synthesized_environment(outdir)
+    if found != environment:
+        raise LocalStateError(
+            f"{outdir} holds {found or 'no synthesized'} stacks but the selected environment is {environment} "
+            f"($LGTM_ENVIRONMENT / cdktf.json context): synthesize again (make synth, or deploy without "
+            f"--no-synth), or select {found}")
+
+
+def synthesize(outdir: Path, *, environment: str, say: Say) -> None:
     from components.shared.adoption import ADOPTION_DIR_VARIABLE
 
-    if outdir == DEFAULT_OUTDIR and not repo_has_adoption_files() and synth_is_fresh(outdir):
-        say("synth: cdktf.out is newer than the sources, reused")
+    if outdir == DEFAULT_OUTDIR and not repo_has_adoption_files() and synth_is_fresh(outdir) \
+            and synthesized_environment(outdir) == environment:
+        say(f"synth: cdktf.out ({environment}) is newer than the sources, reused")
         return
     started = time.monotonic()
     NO_ADOPTION_DIR.mkdir(parents=True, exist_ok=True)
@@ -506,10 +571,49 @@ def create_bootstrap_bucket(*, endpoint: str, region: str, bucket: str, say: Say
                             say=lambda line: say(f"bootstrap bucket: {line.strip()}"))
 
 
-def load_prod_config() -> Any:
-    from config.common import load_config, selected_environment
+def load_selected_config() -> Any:
+    """The config `main.py` synthesizes: $LGTM_ENVIRONMENT or cdktf.json's context, default prod."""
+    from config.common import load_config, project_context_environment, selected_environment
 
-    return load_config(selected_environment(None))
+    return load_config(selected_environment(project_context_environment()))
+
+
+@dataclass(frozen=True)
+class StateLock:
+    path: str
+    """`<bucket>/<key>` of the locked state (the lock table's LockID)."""
+    info: str
+    """Terraform's lock info (ID, Operation, Who, Created), as stored."""
+
+    def describe(self) -> str:
+        try:
+            info = json.loads(self.info)
+        except ValueError:
+            return self.path
+        return f"{self.path} ({info.get('Operation', '?')} by {info.get('Who', '?')} since {info.get('Created', '?')})"
+
+
+def state_locks(*, endpoint: str, region: str, table: str) -> list[StateLock]:
+    """Locks held in the emulator's lock table (its `-md5` digest items are not locks)."""
+    dynamodb = boto_client("dynamodb", endpoint=endpoint, region=region)
+    locks: list[StateLock] = []
+    try:
+        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+            locks.extend(StateLock(item["LockID"]["S"], item["Info"]["S"])
+                         for item in page.get("Items", []) if "Info" in item)
+    except dynamodb.exceptions.ResourceNotFoundException:
+        return []  # 00-bootstrap has not made the table yet: nothing can be locked
+    return sorted(locks, key=lambda lock: lock.path)
+
+
+def check_no_state_locks(config: Any, *, endpoint: str) -> None:
+    locks = state_locks(endpoint=endpoint, region=config.aws_region, table=config.state.lock_table)
+    if locks:
+        raise LocalStateError(
+            f"{len(locks)} state lock(s) held in {config.state.lock_table}: "
+            + "; ".join(lock.describe() for lock in locks)
+            + f". If no terraform is running against {endpoint}, an interrupted run left them: clear them with "
+            f"{UNLOCK_COMMAND}, then deploy again")
 
 
 # --- commands -------------------------------------------------------------------------
@@ -518,12 +622,15 @@ def load_prod_config() -> Any:
 def deploy(*, port: int = 0, endpoint: str | None = None, outdir: Path | None = None,
            workers: int = 2, synth: bool = True, say: Say = say_now) -> LocalDeployment:
     outdir = outdir or default_outdir()
-    config = load_prod_config()
+    config = load_selected_config()
+    # Synth first: a config that fails to synthesize must not leave an emulator running.
+    if synth:
+        synthesize(outdir, environment=config.environment, say=say)
+    check_synthesized_for(outdir, config.environment)
     record = ensure_emulator(port=port, endpoint=endpoint, say=say)
+    check_no_state_locks(config, endpoint=record.endpoint)
     create_bootstrap_bucket(endpoint=record.endpoint, region=config.aws_region,
                             bucket=config.state.bootstrap_bucket, say=say)
-    if synth:
-        synthesize(outdir, say=say)
     for old_log in (LOCAL_DIR / "logs").glob("*.log"):
         old_log.unlink()  # each deploy's logs start empty (destroy and plan append to them)
     deployment = LocalDeployment(outdir=outdir, endpoint=record.endpoint, region=config.aws_region,
@@ -542,7 +649,8 @@ def plan(*, outdir: Path | None = None, workers: int = 2, say: Say = say_now) ->
     record = EmulatorRecord.load()
     if record is None:
         raise SystemExit("no local deployment recorded in .local/emulator.json: run make deploy-local")
-    config = load_prod_config()
+    config = load_selected_config()
+    check_synthesized_for(outdir, config.environment)
     deployment = LocalDeployment(outdir=outdir, endpoint=record.endpoint, region=config.aws_region,
                                  log_dir=LOCAL_DIR / "logs", workers=workers, say=say)
     clean = True
@@ -563,7 +671,8 @@ def destroy(*, outdir: Path | None = None, workers: int = 2, say: Say = say_now)
     if not emulator_module.is_listening(port_of(record.endpoint)):
         say(f"the emulator at {record.endpoint} is gone (its state with it): nothing to destroy")
     else:
-        config = load_prod_config()
+        config = load_selected_config()
+        check_synthesized_for(outdir, config.environment)
         deployment = LocalDeployment(outdir=outdir, endpoint=record.endpoint, region=config.aws_region,
                                      log_dir=LOCAL_DIR / "logs", workers=workers, say=say)
         started = time.monotonic()
@@ -581,27 +690,83 @@ def destroy(*, outdir: Path | None = None, workers: int = 2, say: Say = say_now)
     STATE_FILE.unlink(missing_ok=True)
 
 
+def unlock(*, say: Say = say_now) -> int:
+    """Delete every state lock on the recorded emulator (and S3 lock files); return how many."""
+    record = EmulatorRecord.load()
+    if record is None or not emulator_module.is_listening(port_of(record.endpoint)):
+        say("nothing to unlock: no running local emulator recorded in .local/emulator.json")
+        return 0
+    config = load_selected_config()
+    table = config.state.lock_table
+    dynamodb = boto_client("dynamodb", endpoint=record.endpoint, region=config.aws_region)
+    locks = state_locks(endpoint=record.endpoint, region=config.aws_region, table=table)
+    for lock in locks:
+        # Only the lock as it was read: a lock taken since then belongs to a live run.
+        dynamodb.delete_item(TableName=table, Key={"LockID": {"S": lock.path}},
+                             ConditionExpression="Info = :info",
+                             ExpressionAttributeValues={":info": {"S": lock.info}})
+        say(f"unlocked {lock.describe()}")
+    removed = len(locks) + delete_lock_files(config, endpoint=record.endpoint)
+    say(f"{removed} lock(s) removed" if removed else "no state locks held")
+    return removed
+
+
+def delete_lock_files(config: Any, *, endpoint: str) -> int:
+    """S3-native lock files (`state.use_lockfile`): `<key>.tflock` in the state buckets."""
+    s3 = boto_client("s3", endpoint=endpoint, region=config.aws_region)
+    removed = 0
+    for bucket in (config.state.bootstrap_bucket, config.state.state_bucket):
+        try:
+            pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket=bucket))
+        except s3.exceptions.NoSuchBucket:
+            continue
+        for page in pages:
+            for item in page.get("Contents", []):
+                if item["Key"].endswith(".tflock"):
+                    s3.delete_object(Bucket=bucket, Key=item["Key"])
+                    removed += 1
+    return removed
+
+
+def port_from_environment(parser: argparse.ArgumentParser) -> int:
+    """$LGTM_EMULATOR_PORT, read only when deploying (a bad value must not break --help)."""
+    value = os.environ.get(PORT_VARIABLE, "0") or "0"
+    try:
+        return emulator_module.port_number(value)
+    except argparse.ArgumentTypeError as error:
+        parser.error(f"${PORT_VARIABLE}: {error}")
+    raise AssertionError("unreachable")  # parser.error exits
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="deploy every stack to the local AWS emulator")
     commands = parser.add_subparsers(dest="command", required=True)
     deploy_parser = commands.add_parser("deploy", help="start the emulator (if needed) and apply every stack")
-    deploy_parser.add_argument("--port", type=int, default=int(os.environ.get("LGTM_EMULATOR_PORT", "0")),
-                               help="emulator port (default: a free one)")
+    deploy_parser.add_argument("--port", type=emulator_module.port_number, default=None,
+                               help=f"emulator port (default: ${PORT_VARIABLE}, else a free one)")
     deploy_parser.add_argument("--endpoint-url", default=os.environ.get("LGTM_EMULATOR_URL"),
                                help="use this running emulator instead of starting one")
     deploy_parser.add_argument("--no-synth", action="store_true", help="use cdktf.out as it is")
     for sub in (deploy_parser, commands.add_parser("plan", help="plan every stack, report changes"),
                 commands.add_parser("destroy", help="destroy every stack, stop the emulator")):
         sub.add_argument("--workers", type=int, default=2, help="stacks run in parallel (default 2)")
+    commands.add_parser("unlock", help="delete the state locks an interrupted run left on the emulator")
     args = parser.parse_args(argv)
     try:
         if args.command == "deploy":
-            deploy(port=args.port, endpoint=args.endpoint_url, workers=args.workers, synth=not args.no_synth)
+            port = args.port if args.port is not None else port_from_environment(deploy_parser)
+            deploy(port=port, endpoint=args.endpoint_url, workers=args.workers, synth=not args.no_synth)
         elif args.command == "plan":
             return 0 if plan(workers=args.workers) else 2
+        elif args.command == "unlock":
+            unlock()
         else:
             destroy(workers=args.workers)
-    except (RuntimeError, NotImplementedError, ValueError, FileNotFoundError) as error:
+    except KeyboardInterrupt:
+        print(f"\nINTERRUPTED: a terraform run may have left a state lock; the next deploy names it and "
+              f"{UNLOCK_COMMAND} clears it", file=sys.stderr)
+        return 130
+    except (RuntimeError, NotImplementedError, ValueError, FileNotFoundError, BotoCoreError, ClientError) as error:
         print(f"\nFAILED: {error}", file=sys.stderr)
         return 1
     return 0

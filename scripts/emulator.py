@@ -35,6 +35,7 @@ os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 
 LOCALHOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+EXIT_PORT_IN_USE = 3
 
 
 # --- patches -------------------------------------------------------------------------
@@ -351,6 +352,26 @@ def endpoint_url(port: int) -> str:
     return f"http://{LOCALHOST}:{port}"
 
 
+class PortInUse(RuntimeError):
+    """The port asked for is taken on 127.0.0.1 (moto would wait for it forever)."""
+
+
+def port_in_use_message(port: int) -> str:
+    return (f"port {port} on {LOCALHOST} is in use by another process: pick another with --port N "
+            "(or LGTM_EMULATOR_PORT), or 0 for a free one")
+
+
+def ensure_port_free(port: int) -> None:
+    """Raise PortInUse unless `port` (0: any) can be bound on 127.0.0.1 right now."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((LOCALHOST, port))
+        except OSError:
+            raise PortInUse(port_in_use_message(port)) from None
+
+
 def is_listening(port: int, *, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((LOCALHOST, port), timeout=timeout):
@@ -375,9 +396,14 @@ class EmulatorThread:
 
 
 def start_in_thread(*, port: int = 0) -> EmulatorThread:
-    """Start the patched server on 127.0.0.1 in a daemon thread (port 0: a free one)."""
+    """Start the patched server on 127.0.0.1 in a daemon thread (port 0: a free one).
+
+    A taken port raises PortInUse: moto's server thread would die binding it while `start()`
+    waits for it forever.
+    """
     from moto.server import ThreadedMotoServer
 
+    ensure_port_free(port)
     apply_patches()
     server = ThreadedMotoServer(ip_address=LOCALHOST, port=port, verbose=False)
     server.start()
@@ -403,7 +429,11 @@ class EmulatorProcess:
 def launch_process(
     *, log_path: Path, port: int = 0, python: str = sys.executable, startup_timeout: float = 60.0,
 ) -> EmulatorProcess:
-    """Start the emulator in a new session (it outlives the caller) and wait until it listens."""
+    """Start the emulator in a new session (it outlives the caller) and wait until it listens.
+
+    A taken port is reported at once (PortInUse), before anything starts.
+    """
+    ensure_port_free(port)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     port_file = log_path.with_suffix(".port")
     port_file.unlink(missing_ok=True)
@@ -425,6 +455,7 @@ def launch_process(
                 return EmulatorProcess(pid=process.pid, port=bound_port, log_path=log_path)
         time.sleep(0.1)
     process.terminate()
+    process.wait(timeout=15)
     raise RuntimeError(f"the emulator did not listen within {startup_timeout:.0f} s; see {log_path}")
 
 
@@ -455,6 +486,17 @@ def stop_emulator_process(pid: int, *, timeout: float = 15.0) -> bool:
     return True
 
 
+def port_number(text: str) -> int:
+    """argparse type: a TCP port, 0 meaning 'a free one'."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: 0 (a free one) or 1-65535")
+    return port
+
+
 def _tail(path: Path, lines: int = 20) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
@@ -464,7 +506,7 @@ def _tail(path: Path, lines: int = 20) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="moto server on 127.0.0.1 with lgtm-ecs's fixes")
-    parser.add_argument("--port", type=int, default=0, help="0 (default): a free port")
+    parser.add_argument("--port", type=port_number, default=0, help="0 (default): a free port")
     parser.add_argument("--log", type=Path, default=REPO_ROOT / ".local" / "emulator.log")
     parser.add_argument("--port-file", type=Path, default=None,
                         help="write the bound port here once listening")
@@ -474,7 +516,11 @@ def main(argv: list[str] | None = None) -> int:
     # werkzeug logs every request and the traceback of every 500: the failing call.
     logging.basicConfig(filename=args.log, level=logging.INFO,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    emulator = start_in_thread(port=args.port)
+    try:
+        emulator = start_in_thread(port=args.port)
+    except PortInUse as error:
+        print(f"emulator not started: {error}", file=sys.stderr, flush=True)
+        return EXIT_PORT_IN_USE
     logging.getLogger("lgtm.emulator").info(
         "listening on %s with patches: %s", emulator.url, ", ".join(apply_patches()))
     print(f"emulator listening on {emulator.url} (log: {args.log})", flush=True)

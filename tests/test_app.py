@@ -94,9 +94,33 @@ def test_a_new_registry_line_gets_its_backend_with_no_further_code(monkeypatch: 
 
 def test_environment_from_variable_and_context(monkeypatch: pytest.MonkeyPatch) -> None:
     from config.common import selected_environment
+    from config.validation import ConfigError
 
     monkeypatch.delenv("LGTM_ENVIRONMENT", raising=False)
     assert selected_environment(None) == "prod"
+    assert selected_environment("staging") == "staging"
     monkeypatch.setenv("LGTM_ENVIRONMENT", "staging")
     assert selected_environment(None) == "staging"
-    assert selected_environment("dev") == "dev"
+    with pytest.raises(ConfigError, match="set only one"):
+        selected_environment("prod")
+
+
+def test_default_tags_are_the_reserved_keys(prod: SynthesizedApp) -> None:
+    """Validation refuses user tags of these keys (config.common DEFAULT_TAG_KEYS)."""
+    from components.shared.stack import default_tags
+    from config.common import DEFAULT_TAG_KEYS
+
+    assert tuple(default_tags(prod.config, "00-bootstrap")) == DEFAULT_TAG_KEYS
+
+
+def test_resource_tags_are_only_the_reserved_keys(prod: SynthesizedApp, synthesized) -> None:
+    """Validation counts RESOURCE_TAG_KEYS against AWS's 50 tags and refuses them as user tags."""
+    from config.common import RESOURCE_TAG_KEYS
+    from tests.variants import VARIANT
+
+    for app in (prod, synthesized("prod", **VARIANT)):
+        for stack_id in STACK_IDS:
+            for resource_type, found in app.stack_json(stack_id).get("resource", {}).items():
+                for name, body in found.items():
+                    keys = set(body.get("tags") or {})
+                    assert keys <= set(RESOURCE_TAG_KEYS), f"{stack_id} {resource_type}.{name}: {keys}"

@@ -108,3 +108,17 @@ def test_the_hardening_resources_refer_to_the_state_bucket_by_its_hcl_address(pr
                  "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_lifecycle_configuration",
                  "aws_s3_bucket_ownership_controls"):
         assert only(stack, kind)["bucket"] == "${aws_s3_bucket.terraform_state.id}", kind
+
+
+def test_staging_deploy_access_has_names_of_its_own_and_looks_up_the_oidc_provider(
+        prod: SynthesizedApp, staging: SynthesizedApp) -> None:
+    """Role, policy and OIDC provider are account-wide: staging in prod's account must not collide."""
+    ours, theirs = staging.testing_synth(STACK), prod.testing_synth(STACK)
+    assert only(ours, "aws_iam_role")["name"] == "jsj-github-action-lgtm-staging"
+    assert only(theirs, "aws_iam_role")["name"] == "jsj-github-action-lgtm"
+    staging_policies = {p["name"] for p in resources(ours, "aws_iam_policy").values()}
+    assert staging_policies and all(name.startswith("jsj_github_action_LGTM_staging") for name in staging_policies)
+    assert not staging_policies & {p["name"] for p in resources(theirs, "aws_iam_policy").values()}
+    assert resources(theirs, "aws_iam_openid_connect_provider")
+    assert not resources(ours, "aws_iam_openid_connect_provider")
+    assert ours["data"]["aws_iam_openid_connect_provider"]

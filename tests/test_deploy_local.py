@@ -152,6 +152,6 @@ def test_a_local_deploy_leaves_the_repos_adoption_files_out(monkeypatch: pytest.
     monkeypatch.setattr(subprocess, "run", run)
     with pytest.raises(RuntimeError, match="stop here"):
         # Never the cached cdktf.out: it was synthesized with the adoption files.
-        deploy_local.synthesize(deploy_local.DEFAULT_OUTDIR, say=lambda line: None)
+        deploy_local.synthesize(deploy_local.DEFAULT_OUTDIR, environment="prod", say=lambda line: None)
     assert seen["LGTM_ADOPTION_DIR"] == str(deploy_local.NO_ADOPTION_DIR)
     assert not any(Path(seen["LGTM_ADOPTION_DIR"]).glob("*/*.json"))

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.registry import STACK_IDS
-from config.common import AlbConfig, IngressRule, load_config
+from config.common import AlbConfig, IngressRule, Ports, load_config
 from tests.conftest import SynthesizedApp, resources
 from tests.references import referenced_resource
 from tests.security_checks import inbound_rules, open_to_internet, port_range
@@ -22,7 +22,7 @@ ECS = "${aws_security_group.ecs-security-group.id}"
 # The issue's list of what the ALB targets: Grafana, Mimir, Loki, Tempo (+ OTLP HTTP), Pyroscope.
 ALB_TARGET_PORTS = {3000, 8080, 3100, 3200, 4318, 4040}
 # What AWS accepts in a security group rule description.
-DESCRIPTION = re.compile(r"^[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{1,255}$")
+DESCRIPTION = re.compile(r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]{1,255}")
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_every_rule_is_standalone_and_says_what_uses_it(groups: dict[str, Any]) 
     every_rule = {**resources(groups, INGRESS), **resources(groups, EGRESS)}
     assert len(every_rule) >= 30
     for name, rule in every_rule.items():
-        assert DESCRIPTION.match(rule.get("description", "")), (name, rule.get("description"))
+        assert DESCRIPTION.fullmatch(rule.get("description", "")), (name, rule.get("description"))
     assert not resources(groups, "aws_security_group_rule")
 
 
@@ -169,3 +169,15 @@ def test_config_refuses_a_public_otlp_ingress_rule() -> None:
         load_config(alb_ingress_rules=(IngressRule(name="tempo_otlp", port=4318, cidr_blocks=("0.0.0.0/0",),
                                                    description="OTLP"),))
     assert "alb_ingress_rules[0].port" in str(caught.value)
+
+
+def test_the_tasks_reach_aws_apis_on_443_whatever_port_the_alb_serves_https_on() -> None:
+    """Before: the tasks' only internet egress followed `ports.https`, the ALB's listener port."""
+    from components.security_groups import AWS_API_PORT
+
+    https = IngressRule(name="https", port=8443, cidr_blocks=("0.0.0.0/0",), description="HTTPS on 8443")
+    groups = synth_stack(STACK, ports=Ports(https=8443), alb_ingress_rules=(load_config().alb_ingress_rules[0], https),
+                         alb=AlbConfig(certificate_arn="arn:aws:acm:ap-northeast-2:123456789012:certificate/abc-123"))
+    internet = [r for r in rules(groups, EGRESS, ECS) if r.get("cidr_ipv4") == "0.0.0.0/0"]
+    assert [(r["from_port"], r["to_port"]) for r in internet] == [(AWS_API_PORT, AWS_API_PORT)] == [(443, 443)]
+    assert 8443 in {r["from_port"] for r in rules(groups, INGRESS, ALB)}

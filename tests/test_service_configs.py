@@ -246,7 +246,10 @@ def test_a_dskit_prefixed_service_is_not_profiled(cfg: Config) -> None:
 
 
 def test_ports_follow_config(cfg: Config) -> None:
-    moved = replace(cfg, ports=Ports(otlp_grpc=14317, otlp_http=14318, grpc=19095))
+    # Tempo's OTLP target moves with its receiver: an ALB target on the old port reaches nothing.
+    services = tuple(replace(svc, targets=tuple(replace(t, port=14318) if t.port == 4318 else t for t in svc.targets))
+                     for svc in cfg.services)
+    moved = replace(cfg, ports=Ports(otlp_grpc=14317, otlp_http=14318, grpc=19095), services=services)
     tempo = yaml.safe_load(RENDERERS["tempo"].render(moved)["tempo.yaml"])
     protocols = tempo["distributor"]["receivers"]["otlp"]["protocols"]
     assert (protocols["grpc"]["endpoint"], protocols["http"]["endpoint"]) == ("0.0.0.0:14317", "0.0.0.0:14318")

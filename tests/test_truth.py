@@ -17,6 +17,7 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Callable
+from unittest import mock
 
 import pytest
 import yaml
@@ -24,6 +25,7 @@ import yaml
 from components.service_configs import grafana as grafana_renderer
 from components.service_configs import RENDERERS, prefix_proxy, render_all
 from config.common import Config, ServiceConfig, load_config
+from config.validation import ConfigError
 from tests.alloy_parser import components, parse, walk
 from tests.conftest import SynthesizedApp, resources
 from tests.upstream_facts import runtime
@@ -194,13 +196,21 @@ def test_https_routes_are_just_as_true(synthesized: Callable[..., SynthesizedApp
     assert route_violations(variant.testing_synth(ALB), variant.config, render_all(variant.config)) == []
 
 
+def refused_but_built(base: Config, **changes: object) -> Config:
+    """A config validation refuses, built anyway: the route checker is the second line behind it."""
+    with pytest.raises(ConfigError):
+        replace(base, **changes)
+    with mock.patch("config.validation.validate"):
+        return replace(base, **changes)
+
+
 def test_a_rule_to_a_port_nothing_listens_on_is_caught() -> None:
     base = load_config()
     tempo = base.service("tempo")
     # The seed's mistake in a new form: the OTLP target group on a port Tempo does not open.
     wrong = replace(tempo, targets=tuple(replace(t, port=4319) if t.name == "tempo-otlp" else t
                                          for t in tempo.targets))
-    bad = replace(base, services=tuple(wrong if svc.name == "tempo" else svc for svc in base.services))
+    bad = refused_but_built(base, services=tuple(wrong if svc.name == "tempo" else svc for svc in base.services))
     problems = route_violations(alb_stack_of(bad), bad, render_all(bad))
     assert any("port 4319" in p and "listens on nothing" in p for p in problems), problems
 
@@ -218,8 +228,8 @@ def test_receivers_bound_to_localhost_are_caught(prod: SynthesizedApp) -> None:
 def test_a_path_outside_the_configured_prefix_is_caught(prod: SynthesizedApp) -> None:
     # Without its proxy Pyroscope has no /pyroscope/ready on the target port: the health check would fail.
     cfg = prod.config
-    unproxied = replace(cfg, services=tuple(replace(svc, prefix_proxy=None) if svc.name == "pyroscope" else svc
-                                            for svc in cfg.services))
+    unproxied = refused_but_built(cfg, services=tuple(replace(svc, prefix_proxy=None) if svc.name == "pyroscope"
+                                                      else svc for svc in cfg.services))
     problems = route_violations(prod.testing_synth(ALB), unproxied, render_all(unproxied))
     assert any("pyroscope listens on nothing" in p for p in problems), problems
     # A prefixed Pyroscope behind the proxy would serve /pyroscope/pyroscope/ready, not /pyroscope/ready.
