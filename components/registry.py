@@ -59,7 +59,8 @@ def build_stack(entry: StackEntry, app: Construct, config: Config, built: Built,
                 adoption: Sequence[StackStateBlocks] = ()) -> LgtmStack:
     """One stack, with the state blocks that keep its addresses' objects (after its constructs exist)."""
     stack = entry.build(app, entry.stack_id, config, built)
-    render_state_blocks(stack, entry.stack_id, moves=moves.MOVES, removals=moves.REMOVALS, sources=adoption)
+    removals = [removal for removal in moves.REMOVALS if removal.applies_to(config.environment)]
+    render_state_blocks(stack, entry.stack_id, moves=moves.MOVES, removals=removals, sources=adoption)
     return stack
 
 

@@ -41,6 +41,11 @@ class Removal:
     address: str
     keep_object: bool
     why: str
+    environments: tuple[str, ...] = ()
+    """Where the address went away; empty: in every environment."""
+
+    def applies_to(self, environment: str) -> bool:
+        return not self.environments or environment in self.environments
 
 
 MOVES: tuple[Move, ...] = (
@@ -55,4 +60,9 @@ MOVES: tuple[Move, ...] = (
                               ("aws_vpc_security_group_egress_rule", "egress"))),
 )
 
-REMOVALS: tuple[Removal, ...] = ()
+REMOVALS: tuple[Removal, ...] = (
+    Removal("00-bootstrap", "aws_iam_openid_connect_provider.github-deploy-access_oidc-provider_A9CB926B",
+            keep_object=True, environments=("staging",),
+            why="an account has one GitHub OIDC provider, which prod creates: staging looks it up and must "
+                "never destroy it"),
+)
