@@ -1240,3 +1240,43 @@ def test_readme_lists_the_known_environments_and_how_to_add_one() -> None:
     section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
     assert all(f"`{environment}`" in section for environment in ENVIRONMENTS), ENVIRONMENTS
     assert "To add an environment" in section and "ENVIRONMENTS" in section
+
+
+# --- retention, shutdown budget, collector buffers, legacy read tenants ---------------------
+
+def test_retention_below_one_day_is_refused() -> None:
+    from config.common import RetentionConfig
+
+    assert_names(rejected(retention=RetentionConfig(profiles_days=0)), "retention.profiles_days", 0)
+    assert accepted(retention=RetentionConfig(profiles_days=1)).retention.profiles_days == 1
+
+
+def test_collector_buffers_are_positive() -> None:
+    from config.common import CollectorBufferConfig
+
+    assert_names(rejected(collector_buffers=CollectorBufferConfig(traces_queue_batches=0)),
+                 "collector_buffers.traces_queue_batches", 0)
+    assert accepted(collector_buffers=CollectorBufferConfig(traces_queue_batches=1))
+
+
+def test_stop_timeout_is_within_fargates_limit() -> None:
+    assert_names(rejected(ecs=EcsConfig(stop_timeout_seconds=121)), "ecs.stop_timeout_seconds", 121)
+    assert accepted(ecs=EcsConfig(stop_timeout_seconds=120)).ecs.stop_timeout_seconds == 120
+
+
+def test_graceful_shutdown_leaves_the_flush_budget() -> None:
+    assert_names(rejected(ecs=EcsConfig(graceful_shutdown_seconds=91)), "ecs.graceful_shutdown_seconds", 91)
+    assert accepted(ecs=EcsConfig(graceful_shutdown_seconds=90)).flush_budget_seconds == 30
+
+
+@pytest.mark.parametrize(("tenants", "field", "value"), [
+    (("bad tenant",), "legacy_read_tenants.logs[0]", "bad tenant"),
+    (("jsj-lgtm-header",), "legacy_read_tenants.logs[0]", "jsj-lgtm-header"),
+    (("old", "old"), "legacy_read_tenants.logs[1]", "old"),
+])
+def test_legacy_read_tenants_follow_the_tenant_rules(tenants: tuple[str, ...], field: str, value: str) -> None:
+    from config.common import LegacyReadTenants
+
+    assert_names(rejected(legacy_read_tenants=LegacyReadTenants(logs=tenants)), field, value)
+    assert accepted(legacy_read_tenants=LegacyReadTenants(logs=("old", "older"))).read_tenants("loki") == \
+        "jsj-lgtm-header|old|older"
