@@ -220,13 +220,17 @@ def write_snapshot(environment: str, current: Addresses) -> Path:
 
 
 def synthesize_environment(environment: str, outdir: Path) -> dict[str, StackAddresses]:
+    """The environment's addresses and code-declared moves: adoption files are left out (their
+    `moved` blocks are one deployment's takeover, not a change of this project's addresses)."""
     from cdktf import App
 
     from components.registry import build_stacks
     from config.common import load_config
 
+    no_adoption = outdir.parent / f"{outdir.name}-no-adoption"
+    no_adoption.mkdir(parents=True, exist_ok=True)
     app = App(outdir=str(outdir))
-    build_stacks(app, load_config(environment))
+    build_stacks(app, load_config(environment), adoption_from=no_adoption)
     app.synth()
     return synthesized_addresses(outdir)
 

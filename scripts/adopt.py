@@ -286,34 +286,50 @@ def adopt(stack_id: str, *, environment: str, adoption_root: Path, allow_destroy
             stack_id, synthesized, adoption.matches, clients or boto_clients(env_base, config.aws_region), say)
 
         say(f"[5/{STEPS}] plan {', '.join(adoption.stacks_changed())} with the candidate adoption file ...")
-        trial_root = scratch / "adoption"
-        if adoption_root.is_dir():
-            shutil.copytree(adoption_root, trial_root)
-        candidate = adoption_path(trial_root, environment, stack_id)
-        candidate.parent.mkdir(parents=True, exist_ok=True)
-        candidate.write_text(json.dumps(adoption.document(), indent=2) + "\n")
-        trial = synthesize(config, trial_root, scratch / "trial")
-        plans: dict[str, PlanSummary] = {}
-        for planned in adoption.stacks_changed():
-            shutil.copytree(scratch / "trial" / "stacks" / planned, scratch / "plan" / planned)
-            plans[planned] = plan(planned, scratch / "plan" / planned, env, producers(trial[planned], trial))
-            say(f"      {planned}: {plans[planned].line}")
+        candidate, plans = plan_candidate(adoption, config, adoption_root, scratch, env, say)
 
         say(f"[6/{STEPS}] result ({time.monotonic() - started:.0f} s):")
-        for line in table(adoption):
-            say(line)
-        for summary in plans.values():
-            say(f"  plan {summary.stack_id}: {summary.line}  [{summary.counts()}]")
-        blocked = refused({s: p.destroyed for s, p in plans.items()}, allowed)
-        named = {name for p in plans.values() for item in p.destroyed for name in item.names()}
-        for unused in sorted(allowed - named):
-            say(f"  note: --allow-destroy {unused} names nothing the plans destroy")
+        blocked = report_result(adoption, plans, allowed, say)
         if blocked:
             return Outcome(adoption, plans, None, blocked)
         target = adoption_path(adoption_root, environment, stack_id)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(candidate, target)
         return Outcome(adoption, plans, target, [])
+
+
+def plan_candidate(adoption: Adoption, config: Any, adoption_root: Path, scratch: Path, env: dict[str, str],
+                   say: Say) -> tuple[Path, dict[str, PlanSummary]]:
+    """Write the candidate file into a scratch copy of the adoption files, synthesize with it and plan
+    every stack it changes. The real adoption directory is not touched."""
+    from components.shared.adoption import adoption_path
+
+    trial_root = scratch / "adoption"
+    if adoption_root.is_dir():
+        shutil.copytree(adoption_root, trial_root)
+    candidate = adoption_path(trial_root, adoption.environment, adoption.stack_id)
+    candidate.parent.mkdir(parents=True, exist_ok=True)
+    candidate.write_text(json.dumps(adoption.document(), indent=2) + "\n")
+    trial = synthesize(config, trial_root, scratch / "trial")
+    plans: dict[str, PlanSummary] = {}
+    for planned in adoption.stacks_changed():
+        shutil.copytree(scratch / "trial" / "stacks" / planned, scratch / "plan" / planned)
+        plans[planned] = plan(planned, scratch / "plan" / planned, env, producers(trial[planned], trial))
+        say(f"      {planned}: {plans[planned].line}")
+    return candidate, plans
+
+
+def report_result(adoption: Adoption, plans: Mapping[str, PlanSummary], allowed: set[str],
+                  say: Say) -> list[tuple[str, Destroyed]]:
+    """Print the table and the plans; return the destroys nobody allowed."""
+    for line in table(adoption):
+        say(line)
+    for summary in plans.values():
+        say(f"  plan {summary.stack_id}: {summary.line}  [{summary.counts()}]")
+    named = {name for p in plans.values() for item in p.destroyed for name in item.names()}
+    for unused in sorted(allowed - named):
+        say(f"  note: --allow-destroy {unused} names nothing the plans destroy")
+    return refused({s: p.destroyed for s, p in plans.items()}, allowed)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -158,3 +158,20 @@ def test_a_move_whose_source_is_still_declared_stops_synth_naming_it() -> None:
     backwards = Move(DEMO_STACK_ID, demo_address(NEW_ID), demo_address(OLD_ID), why="wrong way round")
     with pytest.raises(StateBlockError, match=r"aws_cloudwatch_log_group.new-name is still declared in 99-lock-demo"):
         synth_demo(NEW_ID, moves=[backwards])
+
+
+def test_make_addresses_leaves_adoption_files_out(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """An operator's adoption file moves HCL addresses into one deployment's state: not this
+    project's address history, so the snapshot does not record it."""
+    import json
+
+    from components.shared.adoption import ADOPTION_DIR_VARIABLE
+
+    adoption = tmp_path / "adoption" / "prod"
+    adoption.mkdir(parents=True)
+    (adoption / "50-alb.json").write_text(json.dumps({"format": 1, "environment": "prod", "stack": "50-alb",
+                                                      "moved": [{"from": "module.alb.aws_lb.this", "to": "aws_lb.alb"}]}))
+    monkeypatch.setenv(ADOPTION_DIR_VARIABLE, str(tmp_path / "adoption"))
+    addresses = address_lock.synthesize_environment("prod", tmp_path / "out")
+    assert addresses["50-alb"].moved == frozenset()
+    assert addresses["00-bootstrap"].moved  # the code's own moves are there

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 from typing import Any, Iterator
 
-import boto3
 import pytest
 
 from components.registry import STACK_IDS

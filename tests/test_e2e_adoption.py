@@ -2,24 +2,25 @@
 
 (a) The HCL project's 00-bootstrap (tests/fixtures/legacy_hcl/00-bootstrap), applied with
     its recorded backend flags. This project's 00-bootstrap plans over that very state with
-    0 to destroy and 0 to replace, applies, and plans clean.
+    0 to destroy and 0 to replace, applies, and plans clean (test_11).
 (c) The hand-made policy `jsj_github_action_LGTM` exists before: adopt imports it, the
     apply keeps its policy ID, and there is still exactly one.
     The address lock's demonstration: a renamed construct plans a destroy without its
     move and none with it.
 (b) Module-style 30-security-groups and 50-alb (`module.alb.aws_lb.this`, target groups
     and listener rules behind `for_each`, the ALB's group inside `modules/alb`), applied,
-    adopted (50-alb with `make adopt` itself; the others call the `adopt` it runs, in this
-    process, sparing a second provider import), applied with this project, planned clean:
-    every object keeps its ID.
+    adopted, applied with this project, planned clean: every object keeps its ID.
     And the refusal: a legacy 40-iam role this project does not have.
 
-The tests run in file order and share one emulator, started fresh for this module and
-stopped in the fixture's teardown, also when a test fails. What (b) needs first (this
-project's 10-network and 20-storage, the legacy stacks) is applied in the background
-while (a) and (c) run: most of an apply is the provider waiting, so they overlap well.
-"""
+50-alb and the refusal go through `make adopt` itself; 00-bootstrap and 30-security-groups
+call the `adopt` it runs in this process, sparing a provider import each.
 
+The tests run in file order and share one emulator, started fresh for this module and
+stopped in the fixture's teardown, also when a test fails. Long applies overlap, as most
+of an apply is the provider waiting: (b)'s ground (this project's 10-network and
+20-storage, the legacy stacks) applies in the background while (a) and (c) run, the
+00-bootstrap apply while (b) runs, and the refusal's `make adopt` next to (b)'s adoption.
+"""
 from __future__ import annotations
 
 import json
@@ -75,8 +76,10 @@ class Takeover:
     synths: int = 0
     initialized: set[Path] = field(default_factory=set)
     legacy_ids: dict[str, str] = field(default_factory=dict)
-    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=1))
+    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=3))
     background: Future[None] | None = None
+    bootstrap_apply: Future[str] | None = None
+    refusal: Future[subprocess.CompletedProcess[str]] | None = None
 
     def client(self, service: str) -> Any:
         return boto_client(service, endpoint=self.emulator.url, region=self.config.aws_region)
@@ -122,6 +125,13 @@ class Takeover:
         TIMINGS[f"apply {stack_id}"] = time.monotonic() - started
         return [line for line in applied.stdout.splitlines() if line.startswith("Apply complete!")][-1]
 
+    def apply_saved_plan(self, stack_id: str) -> str:
+        """`terraform apply tfplan`: exactly the plan the test just checked, as an operator applies it."""
+        started = time.monotonic()
+        applied = self.terraform(self.root / "stacks" / stack_id, "apply", "-input=false", "-no-color", "tfplan")
+        TIMINGS[f"apply {stack_id}"] = time.monotonic() - started
+        return [line for line in applied.stdout.splitlines() if line.startswith("Apply complete!")][-1]
+
     def outputs(self, stack_id: str) -> dict[str, Any]:
         shown = self.terraform(self.stack_dir(stack_id), "output", "-json", "-no-color").stdout
         return {name: output["value"] for name, output in json.loads(shown).items()}
@@ -163,10 +173,10 @@ class Takeover:
 
     # make adopt
 
-    def make_adopt(self, stack_id: str, *args: str) -> subprocess.CompletedProcess[str]:
+    def make_adopt(self, stack_id: str, *args: str, adoption_dir: Path) -> subprocess.CompletedProcess[str]:
         """`make adopt STACK=<id>`, exactly as an operator runs it, against the emulator."""
         started = time.monotonic()
-        env = {**self.env, ADOPTION_DIR_VARIABLE: str(self.adoption_dir)}
+        env = {**self.env, ADOPTION_DIR_VARIABLE: str(adoption_dir)}
         result = subprocess.run(
             ["make", "--no-print-directory", "adopt", f"STACK={stack_id}",
              f"ADOPT_ARGS={' '.join(shlex.quote(a) for a in args)}"],
@@ -300,24 +310,17 @@ def test_4_c_adopt_imports_the_hand_made_policy(takeover: Takeover, capsys: pyte
     assert document["moved"] == [] and document["removed"] == [] and document["unmatched"] == []
 
 
-def test_5_ac_the_bootstrap_applies_and_plans_clean_and_the_policy_is_the_same(
+def test_5_ac_the_bootstrap_plan_imports_the_policy_and_destroys_nothing(
         takeover: Takeover, capsys: pytest.CaptureFixture[str]) -> None:
     takeover.synth()
-    summary, _ = takeover.plan(BOOTSTRAP)
+    summary, shown = takeover.plan(BOOTSTRAP)
     report(capsys, f"(a)+(c) 00-bootstrap with the adoption file: {summary.line}")
     assert (summary.destroy, summary.replace, summary.imports) == (0, 0, 1)
-    applied = takeover.apply(BOOTSTRAP)
-    report(capsys, f"(a)+(c) {applied} ({TIMINGS['apply 00-bootstrap']:.0f} s)")
-    again, _ = takeover.plan(BOOTSTRAP)
-    report(capsys, f"(a)+(c) 00-bootstrap planned again: {again.line}")
-    assert no_changes(again), again.counts()
-    iam = takeover.client("iam")
-    ours = [p for page in iam.get_paginator("list_policies").paginate(Scope="Local") for p in page["Policies"]
-            if p["PolicyName"] == HAND_MADE_POLICY]
-    assert [p["PolicyId"] for p in ours] == [takeover.legacy_ids["policy"]], "imported, not duplicated"
-    assert str(takeover.client("dynamodb").describe_table(TableName=takeover.config.state.lock_table)["Table"][
-        "CreationDateTime"]) == takeover.legacy_ids["table"], "the lock table is the HCL project's table"
-    assert takeover.client("s3").get_bucket_versioning(Bucket=takeover.config.state.state_bucket)["Status"] == "Enabled"
+    imported = [c["address"] for c in shown["resource_changes"] if c["change"].get("importing")]
+    assert imported == [DEPLOY_POLICY_ADDRESS]
+    # The apply (a minute of the provider waiting on the lifecycle rule) runs while the rest goes
+    # on; test_11 checks it.
+    takeover.bootstrap_apply = takeover.pool.submit(takeover.apply_saved_plan, BOOTSTRAP)
 
 
 # The address lock on terraform ---------------------------------------------------------------
@@ -384,6 +387,10 @@ def test_7_b_the_hcl_module_stacks_run_on_this_projects_network(
 
 def test_8_b_adopting_30_moves_the_module_groups_and_imports_the_alb_group(
         takeover: Takeover, capsys: pytest.CaptureFixture[str]) -> None:
+    # The refusal (test_10) runs `make adopt` meanwhile, on its own copy of the adoption files.
+    refusal_dir = takeover.root / "adoption-refusal"
+    shutil.copytree(takeover.adoption_dir, refusal_dir)
+    takeover.refusal = takeover.pool.submit(takeover.make_adopt, "40-iam", adoption_dir=refusal_dir)
     outcome, lines = takeover.adopt("30-security-groups")
     assert outcome.written, "\n".join(lines)
     moved = {m.legacy.address: m.target.address for m in outcome.adoption.matches if m.kind == "moved"}
@@ -404,7 +411,9 @@ def test_8_b_adopting_30_moves_the_module_groups_and_imports_the_alb_group(
     assert (plan.destroy, plan.moves, plan.imports) == (0, 4, 1)
 
     takeover.synth()
-    takeover.apply("30-security-groups")
+    planned, _ = takeover.plan("30-security-groups")
+    assert (planned.destroy, planned.replace) == (0, 0)
+    takeover.apply_saved_plan("30-security-groups")
     again, _ = takeover.plan("30-security-groups")
     assert no_changes(again), again.counts()
     state = takeover.state(takeover.stack_dir("30-security-groups"))
@@ -414,10 +423,10 @@ def test_8_b_adopting_30_moves_the_module_groups_and_imports_the_alb_group(
 
 def test_9_b_make_adopt_50_moves_every_module_resource_and_hands_the_group_over(
         takeover: Takeover, capsys: pytest.CaptureFixture[str]) -> None:
-    adopted = takeover.make_adopt("50-alb")
+    adopted = takeover.make_adopt("50-alb", adoption_dir=takeover.adoption_dir)
     assert adopted.returncode == 0, adopted.stdout[-4000:] + adopted.stderr[-3000:]
-    table = [line for line in adopted.stdout.splitlines() if line.startswith("  ")]
-    report(capsys, f"(b) make adopt STACK=50-alb ({TIMINGS['make adopt 50-alb']:.0f} s):\n" + "\n".join(table))
+    report(capsys, f"(b) make adopt STACK=50-alb ({TIMINGS['make adopt 50-alb']:.0f} s):\n"
+           + "\n".join(line for line in adopted.stdout.splitlines() if line.startswith("  ")))
     document = json.loads(adoption_path(takeover.adoption_dir, "prod", "50-alb").read_text())
     assert {m["from"]: m["to"] for m in document["moved"]} == {
         "module.alb.aws_lb.this": "aws_lb.alb",
@@ -430,18 +439,17 @@ def test_9_b_make_adopt_50_moves_every_module_resource_and_hands_the_group_over(
     assert [(i["stack"], i["to"], i["id"]) for i in document["import"]] == [
         ("30-security-groups", "aws_security_group.alb-security-group",
          takeover.legacy_ids["module.alb.aws_security_group.alb"])]
+    # 30-security-groups imported the group already: the repeated import changes nothing there.
+    assert "plan 30-security-groups: No changes." in adopted.stdout
 
     takeover.synth()
-    groups, _ = takeover.plan("30-security-groups")
-    assert no_changes(groups), groups.counts()  # the group was imported there already
     alb, _ = takeover.plan("50-alb")
     report(capsys, f"(b) 50-alb with the adoption file: {alb.line} [{alb.counts()}]")
     assert (alb.destroy, alb.replace, alb.moves, alb.forget) == (0, 0, 5, 1)
-    applied = takeover.apply("50-alb")
+    applied = takeover.apply_saved_plan("50-alb")
     report(capsys, f"(b) 50-alb: {applied} ({TIMINGS['apply 50-alb']:.0f} s)")
-    for stack_id in ("30-security-groups", "50-alb"):
-        again, _ = takeover.plan(stack_id)
-        assert no_changes(again), (stack_id, again.counts())
+    again, _ = takeover.plan("50-alb")
+    assert no_changes(again), again.counts()
     state = takeover.state(takeover.stack_dir("50-alb"))
     assert state["aws_lb.alb"]["id"] == takeover.legacy_ids["module.alb.aws_lb.this"]
     assert state["aws_lb_target_group.target-group-grafana"]["id"] == \
@@ -454,16 +462,38 @@ def test_9_b_make_adopt_50_moves_every_module_resource_and_hands_the_group_over(
 # The refusal --------------------------------------------------------------------------------
 
 
-def test_10_adopt_refuses_to_destroy_a_legacy_role_and_writes_nothing(
+def test_10_make_adopt_refuses_to_destroy_a_legacy_role_and_writes_nothing(
         takeover: Takeover, capsys: pytest.CaptureFixture[str]) -> None:
-    outcome, lines = takeover.adopt("40-iam")
-    assert outcome.written is None
-    assert [(stack, d.address, d.how) for stack, d in outcome.refused] == [("40-iam", "module.iam.aws_iam_role.ci",
-                                                                            "delete")]
-    assert not adoption_path(takeover.adoption_dir, "prod", "40-iam").exists()
-    report(capsys, f"refusal: adopt 40-iam: {outcome.plans['40-iam'].line} -> refused: "
-                   f"{outcome.refused[0][1].describe()}")
+    assert takeover.refusal is not None, "test_8 starts it"
+    refused = takeover.refusal.result()
+    report(capsys, f"refusal: make adopt STACK=40-iam ({TIMINGS['make adopt 40-iam']:.0f} s), exit "
+                   f"{refused.returncode}:\n" + refused.stderr.strip())
+    # The command exits 1; make reports that as "Error 1" and exits 2 itself.
+    assert refused.returncode != 0 and "[Makefile" in refused.stderr and "adopt] Error 1" in refused.stderr, \
+        refused.stdout[-3000:] + refused.stderr[-3000:]
+    assert "REFUSED: the plan would destroy or replace 1 object(s)" in refused.stderr
+    assert "40-iam: module.iam.aws_iam_role.ci: delete" in refused.stderr
+    assert "--allow-destroy 'module.iam.aws_iam_role.ci'" in refused.stderr
+    assert not adoption_path(takeover.root / "adoption-refusal", "prod", "40-iam").exists()
     # The task roles it holds were matched all the same (--allow-destroy: tests/test_adopt.py).
-    assert {m.target.address for m in outcome.adoption.matches if m.kind == "moved"} == {
-        "aws_iam_role.grafana-task-role", "aws_iam_role.loki-task-role"}
+    moved = [line for line in refused.stdout.splitlines() if line.lstrip().startswith("matched (moved)")]
+    assert len(moved) == 2 and all("-task-role" in line for line in moved), moved
+
+
+def test_11_ac_the_bootstrap_applied_plans_clean_and_the_policy_is_the_same(
+        takeover: Takeover, capsys: pytest.CaptureFixture[str]) -> None:
+    assert takeover.bootstrap_apply is not None, "test_5 starts it"
+    applied = takeover.bootstrap_apply.result()
+    report(capsys, f"(a)+(c) 00-bootstrap: {applied} ({TIMINGS['apply 00-bootstrap']:.0f} s)")
+    assert applied == "Apply complete! Resources: 1 imported, 11 added, 3 changed, 0 destroyed."
+    again, _ = takeover.plan(BOOTSTRAP)
+    report(capsys, f"(a)+(c) 00-bootstrap planned again: {again.line}")
+    assert no_changes(again), again.counts()
+    iam = takeover.client("iam")
+    ours = [p for page in iam.get_paginator("list_policies").paginate(Scope="Local") for p in page["Policies"]
+            if p["PolicyName"] == HAND_MADE_POLICY]
+    assert [p["PolicyId"] for p in ours] == [takeover.legacy_ids["policy"]], "imported, not duplicated"
+    assert str(takeover.client("dynamodb").describe_table(TableName=takeover.config.state.lock_table)["Table"][
+        "CreationDateTime"]) == takeover.legacy_ids["table"], "the lock table is the HCL project's table"
+    assert takeover.client("s3").get_bucket_versioning(Bucket=takeover.config.state.state_bucket)["Status"] == "Enabled"
     report(capsys, "timings: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in TIMINGS.items()))
