@@ -272,3 +272,23 @@ def test_commands_load_the_rendered_files(cfg: Config, rendered: dict[str, dict[
     alloy_command = RENDERERS["alloy"].command(cfg)
     assert alloy_command[0] == "run" and alloy_command[-1] == f"{CONFIG_MOUNT}/config.alloy"
     assert f"--server.http.listen-addr=0.0.0.0:{cfg.service('alloy').http_port}" in alloy_command
+
+
+def test_every_tempo_ring_advertises_loopback(rendered: dict[str, dict[str, str]]) -> None:
+    """Each ring Tempo 2.7.1 runs looks up eth0 unless its address is set (tests/upstream/runtime.yaml)."""
+    from tests.upstream_facts import lookup, runtime
+
+    tempo = yaml_of(rendered, "tempo")
+    # The rings that pick an address from network interfaces (the query workers and memberlist do not).
+    rings = [ring for ring in runtime()["tempo"]["ring_addresses"]["rings"] if "interfaces_key" in ring]
+    assert {ring["ring"] for ring in rings} >= {"ingester", "metrics-generator"}
+    for ring in rings:
+        assert lookup(tempo, ring["address_key"]) == "127.0.0.1", ring["address_key"]
+
+
+def test_pyroscope_does_not_push_its_own_profiles_without_a_tenant(rendered: dict[str, dict[str, str]]) -> None:
+    from tests.upstream_facts import lookup, runtime
+
+    key = runtime()["pyroscope"]["self_profiling"]["key"]
+    assert key == "self_profiling.disable_push"
+    assert lookup(yaml_of(rendered, "pyroscope"), key) is True

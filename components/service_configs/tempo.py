@@ -65,7 +65,8 @@ def document(cfg: Config) -> dict[str, Any]:
         },
         # No storage.path: the generator stays idle (no service graphs), but its ring still runs.
         "metrics_generator": {"ring": _loopback_ring()},
-        "compactor": {"ring": _loopback_ring(),
+        # Its ring runs only with a kvstore set (none here: one compactor); the address is pinned anyway.
+        "compactor": {"ring": {"instance_addr": LOOPBACK},
                       "compaction": {"block_retention": retention_duration(cfg, NAME)}},
         # Only with legacy read tenants: a query for "a|b" reads both (Grafana's "(with history)").
         **({"query_frontend": {"multi_tenant_queries_enabled": True}} if cfg.legacy_read_tenants.traces else {}),
