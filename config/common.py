@@ -43,7 +43,7 @@ DEPLOY_POLICY_NAME = "jsj_github_action_LGTM"
 
 @dataclass(frozen=True)
 class StateConfig:
-    """Where Terraform keeps state, per stack (see DESIGN.md "Stacks and state layout")."""
+    """Where Terraform keeps state, per stack (docs/architecture.md "Stacks and state")."""
 
     bootstrap_bucket: str
     """Created once by hand (`make bootstrap-bucket`); holds only 00-bootstrap's state."""

@@ -84,7 +84,7 @@ def test_one_ip_target_group_per_routed_target(prod: SynthesizedApp) -> None:
 
 def test_target_group_ports_and_health_checks_match_the_design(prod: SynthesizedApp) -> None:
     groups = {tg["name"]: tg for tg in resources(prod.testing_synth(STACK), "aws_lb_target_group").values()}
-    expected = {  # DESIGN.md routing table and readiness paths
+    expected = {  # docs/architecture.md routing table and readiness paths
         "lgtm-prod-grafana": (3000, "/api/health", "traffic-port"),
         "lgtm-prod-mimir": (8080, "/ready", "traffic-port"),
         "lgtm-prod-loki": (3100, "/ready", "traffic-port"),

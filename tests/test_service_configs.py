@@ -1,7 +1,7 @@
 """The rendered service configs, parsed (YAML, and Alloy syntax with tests/alloy_parser.py).
 
-Pure Python: no stack, no jsii. Each test checks one requirement from DESIGN.md
-("Routing", "Tenancy", "Service configuration") against the parsed document.
+Pure Python: no stack, no jsii. Each test checks one requirement from docs/architecture.md
+("Routing", "Tenancy", "Running upstream images unchanged") against the parsed document.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def test_terraform_validate(prod: SynthesizedApp, validate_env: dict[str, str], 
     report = json.loads(result.stdout)
     assert report["valid"] is True and report["error_count"] == 0, report["diagnostics"]
     # The only tolerated warning: cross-stack remote state reads the producer's exact
-    # backend, whose DynamoDB locking (DESIGN.md's state layout) terraform marks deprecated.
+    # backend, whose DynamoDB locking (docs/architecture.md "Stacks and state") terraform marks deprecated.
     unexpected = [d for d in report["diagnostics"] if not is_remote_state_lock_table_warning(d)]
     assert unexpected == [], unexpected
 

@@ -1,4 +1,4 @@
-"""Route truth, tenant truth, and the seed's removals (DESIGN.md: the two incidents must not return).
+"""Route truth, tenant truth, and the seed's removals (docs/architecture.md "Tenancy" and "Routing": the two incidents must not return).
 
 Route truth reads the synthesized 50-alb JSON and the rendered service configs (parsed
 YAML), and applies what upstream serves given those settings (`served_endpoints`):

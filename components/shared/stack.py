@@ -12,7 +12,7 @@ BOOTSTRAP_STACK_ID = "00-bootstrap"
 
 
 def backend_settings(config: Config, stack_id: str) -> dict[str, object]:
-    """The S3 backend of one stack, exactly as DESIGN.md's state layout has it.
+    """The S3 backend of one stack, exactly as docs/architecture.md "Stacks and state" lays it out.
 
     00-bootstrap keeps its state in the hand-made bootstrap bucket without DynamoDB
     locking: the lock table is one of the things it creates.
