@@ -1,32 +1,37 @@
-"""GitHub Actions deploy access, managed by 00-bootstrap.
+"""Deploy access, managed by 00-bootstrap: a read-only plan role and a writing apply role.
 
 - The account's GitHub OIDC identity provider: created here, or looked up when
   `GitHubConfig.create_oidc_provider` is False (an account has at most one per URL: only
   prod creates it by default, `config.common.default_github`).
-- A role that only workflows of `GitHubConfig.repository` can assume (`sub` claim
-  `repo:<owner>/<repo>:*`, audience `sts.amazonaws.com`), unless
-  `GitHubConfig.existing_role_name` names a role to attach the policy to instead
-  (that role keeps its own trust policy; no provider is created or looked up).
-- The customer-managed policy `GitHubConfig.deploy_policy_name`: what every stack's
-  plan/apply/destroy needs, written by hand and grouped by AWS service, each
-  statement scoped to this project's names where the service has resource-level
-  permissions; `*` only for actions that have none (describe/list calls, random
-  passwords), and never for actions on data. Managed policies are limited to 6144
-  characters (whitespace not counted), so the statements are packed, in order, into
-  as few policies as fit: `<name>`, `<name>-2`, ...
+- The apply role `GitHubConfig.deploy_role_name` (the seed's `jsj-github-action-lgtm`, at its
+  old address, so an existing state keeps it): only jobs in the GitHub environment
+  `Config.apply_environment` may assume it (`sub` = `repo:<owner>/<repo>:environment:prod`,
+  audience `sts.amazonaws.com`), and that environment's required reviewers guard every write.
+- The plan role `GitHubConfig.plan_role_name`: only runs on `plan_branch` (main) and pull
+  requests may assume it (`repo:<owner>/<repo>:ref:refs/heads/main`, `repo:<owner>/<repo>:pull_request`);
+  its policy reads and locks (`components/plan_permissions.py`) and writes nothing.
+- With `GitHubConfig.existing_role_name`, single-role mode: the deploy policy is attached to
+  that role (its trust policy stays yours), and no provider or plan role is made.
+- With `StateConfig.backend == "hcp"`: HCP Terraform's OIDC provider (`https://<hcp_hostname>`,
+  audience `aws.workload.identity`) and two more roles, trusted per run phase of this
+  environment's workspaces (`organization:<org>:project:<project>:workspace:<workspace>:run_phase:plan|apply`).
+- The customer-managed policies `GitHubConfig.deploy_policy_name` (apply) and
+  `plan_policy_name` (plan): written by hand and grouped by AWS service, each statement
+  scoped to this project's names where the service has resource-level permissions; `*`
+  only for actions that have none (describe/list calls, random passwords), and never for
+  actions on data. Managed policies are limited to 6144 characters (whitespace not counted),
+  so the statements are packed, in order, into as few policies as fit: `<name>`, `<name>-2`, ...
 
 `components/deploy_permissions.py` lists, independently, what each Terraform type
-needs; `tests/test_deploy_permissions.py` checks this policy against it.
-
-The role can update this policy (00-bootstrap is deployable from the workflow, as the
-seed did), so whoever may run the workflow's apply may widen it: protect the `prod`
-environment with required reviewers.
+needs; `tests/test_deploy_permissions.py` and `tests/test_plan_permissions.py` check both
+policies against it. The apply role can update both policies (00-bootstrap is deployable
+from the workflow), which is why only a reviewed environment's jobs may assume it.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from cdktf import TerraformOutput, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -39,6 +44,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from components.network import NetworkStack
+from components.plan_permissions import hcp_role_name, plan_policy_statements, plan_role_names
 from config.common import Config
 
 Statement = dict[str, Any]
@@ -46,6 +52,10 @@ Statement = dict[str, Any]
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
+# HCP Terraform dynamic provider credentials: the audience its workload identity tokens carry
+# by default (TFC_AWS_WORKLOAD_IDENTITY_AUDIENCE), docs/deploy-access.md "HCP Terraform".
+HCP_OIDC_AUDIENCE = "aws.workload.identity"
+HCP_RUN_PHASES = ("plan", "apply")
 MANAGED_POLICY_MAX_CHARS = 6144
 """IAM's limit for a customer-managed policy document, whitespace not counted."""
 # Sizes are measured with the longest values the tokens below can take, so a policy
@@ -73,15 +83,22 @@ def policy_size(document: str) -> int:
 
 
 def pack_statements(statements: Sequence[Statement], *, limit: int = MANAGED_POLICY_MAX_CHARS) -> list[list[int]]:
-    """Indexes of `statements` per policy, in order, each policy document within `limit`."""
-    packs: list[list[int]] = [[]]
+    """Indexes of `statements` per policy, each policy document within `limit`.
+
+    First fit, in order: a statement goes into the first policy it still fits in, so a policy
+    left with room takes a later, smaller statement instead of a new policy being made (each new
+    part is another attachment on the role the apply runs as).
+    """
+    packs: list[list[int]] = []
     for index, statement in enumerate(statements):
         if policy_size(policy_document([statement])) > limit:
             raise ValueError(f"statement {statement.get('Sid')!r} alone exceeds {limit} characters: split it")
-        candidate = [statements[i] for i in packs[-1]] + [statement]
-        if packs[-1] and policy_size(policy_document(candidate)) > limit:
-            packs.append([])
-        packs[-1].append(index)
+        for pack in packs:
+            if policy_size(policy_document([*(statements[i] for i in pack), statement])) <= limit:
+                pack.append(index)
+                break
+        else:
+            packs.append([index])
     return packs
 
 
@@ -90,18 +107,46 @@ def policy_names(base_name: str, count: int) -> list[str]:
     return [base_name if n == 1 else f"{base_name}-{n}" for n in range(1, count + 1)]
 
 
-def trust_policy(*, provider_arn: str, repository: str) -> str:
-    """Only this repository's workflows, with tokens minted for STS, may assume the role."""
+def _web_identity_trust(sid: str, provider_arn: str, host: str, audience: str,
+                        subject: Mapping[str, str | list[str]]) -> str:
     return policy_document([{
-        "Sid": "GitHubActionsOfThisRepository",
+        "Sid": sid,
         "Effect": "Allow",
         "Principal": {"Federated": provider_arn},
         "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {
-            "StringEquals": {f"{GITHUB_OIDC_HOST}:aud": GITHUB_OIDC_AUDIENCE},
-            "StringLike": {f"{GITHUB_OIDC_HOST}:sub": f"repo:{repository}:*"},
-        },
+        "Condition": _claims(host, audience, subject),
     }])
+
+
+def _claims(host: str, audience: str, subject: Mapping[str, str | list[str]]) -> dict[str, dict[str, Any]]:
+    """`aud` compared exactly; `sub` with the given operator (StringEquals, or StringLike for a pattern)."""
+    conditions: dict[str, dict[str, Any]] = {"StringEquals": {f"{host}:aud": audience}}
+    for operator, value in subject.items():
+        conditions.setdefault(operator, {})[f"{host}:sub"] = value
+    return conditions
+
+
+def apply_trust_policy(*, provider_arn: str, repository: str, environment: str) -> str:
+    """Only jobs of this repository running in the GitHub environment (its reviewers approved them)."""
+    return _web_identity_trust("GitHubEnvironmentOfThisRepository", provider_arn, GITHUB_OIDC_HOST,
+                               GITHUB_OIDC_AUDIENCE, {"StringEquals": f"repo:{repository}:environment:{environment}"})
+
+
+def plan_trust_policy(*, provider_arn: str, repository: str, branch: str) -> str:
+    """Runs on the branch (main: dispatches, the schedule) and pull requests of this repository."""
+    subjects = [f"repo:{repository}:ref:refs/heads/{branch}", f"repo:{repository}:pull_request"]
+    return _web_identity_trust("GitHubMainAndPullRequestsOfThisRepository", provider_arn, GITHUB_OIDC_HOST,
+                               GITHUB_OIDC_AUDIENCE, {"StringEquals": subjects})
+
+
+def hcp_trust_policy(*, provider_arn: str, config: Config, run_phase: str) -> str:
+    """Runs of one phase in this environment's HCP Terraform workspaces (`lgtm-ecs-prod-*`)."""
+    state = config.state
+    workspaces = config.hcp_workspace("*")
+    subject = (f"organization:{state.hcp_organization}:project:{state.hcp_project}:"
+               f"workspace:{workspaces}:run_phase:{run_phase}")
+    return _web_identity_trust(f"HcpTerraform{run_phase.capitalize()}Runs", provider_arn, state.hcp_hostname,
+                               HCP_OIDC_AUDIENCE, {"StringLike": subject})
 
 
 def deploy_policy_statements(config: Config, *, partition: str, account_id: str) -> list[Statement]:
@@ -125,7 +170,11 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
                           f"{state.state_key_prefix}/*/terraform.tfstate.tflock")
     managed_buckets = [state.state_bucket, *(cfg.data_bucket(svc.name) for svc in cfg.object_storage_services)]
     project_roles = arn("iam", f"role/{cfg.resource_name('*')}", regional=False)
-    deploy_role_name = cfg.github.existing_role_name or cfg.github.deploy_role_name
+    # The apply role itself, the plan role and, with backend "hcp", their HCP Terraform twins.
+    deploy_roles = [arn("iam", f"role/{name}", regional=False) for name in plan_role_names(cfg)]
+    oidc_hosts = [GITHUB_OIDC_HOST, *([cfg.state.hcp_hostname] if cfg.state.backend == "hcp" else [])]
+    deploy_policies = [arn("iam", f"policy/{name}*", regional=False)
+                       for name in (cfg.github.deploy_policy_name, cfg.github.plan_policy_name)]
     elb_name = cfg.short_name("*")
     flow_log_group = NetworkStack.flow_log_group_name(cfg)
 
@@ -168,23 +217,22 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
                     "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:TagRole", "iam:UntagRole",
                     "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
                     "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy"],
-         "Resource": [project_roles, arn("iam", f"role/{deploy_role_name}", regional=False)]},
+         "Resource": [project_roles, *deploy_roles]},
         {"Sid": "AttachOnlyTheDeployPolicies", "Effect": "Allow",
          "Action": ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-         "Resource": [project_roles, arn("iam", f"role/{deploy_role_name}", regional=False)],
-         "Condition": {"ArnLike": {"iam:PolicyARN": arn(
-             "iam", f"policy/{cfg.github.deploy_policy_name}*", regional=False)}}},
+         "Resource": [project_roles, *deploy_roles],
+         "Condition": {"ArnLike": {"iam:PolicyARN": deploy_policies}}},
         {"Sid": "DeployPolicies", "Effect": "Allow",
          "Action": ["iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:GetPolicyVersion",
                     "iam:ListPolicyVersions", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
                     "iam:ListPolicyTags", "iam:TagPolicy", "iam:UntagPolicy"],
-         "Resource": arn("iam", f"policy/{cfg.github.deploy_policy_name}*", regional=False)},
+         "Resource": deploy_policies},
         {"Sid": "GitHubOidcProvider", "Effect": "Allow",
          "Action": ["iam:CreateOpenIDConnectProvider", "iam:GetOpenIDConnectProvider",
                     "iam:DeleteOpenIDConnectProvider", "iam:UpdateOpenIDConnectProviderThumbprint",
                     "iam:AddClientIDToOpenIDConnectProvider", "iam:RemoveClientIDFromOpenIDConnectProvider",
                     "iam:TagOpenIDConnectProvider", "iam:UntagOpenIDConnectProvider"],
-         "Resource": arn("iam", f"oidc-provider/{GITHUB_OIDC_HOST}", regional=False)},
+         "Resource": [arn("iam", f"oidc-provider/{host}", regional=False) for host in oidc_hosts]},
         # Listing has no resource-level permissions.
         {"Sid": "FindOidcProviders", "Effect": "Allow", "Action": "iam:ListOpenIDConnectProviders",
          "Resource": "*"},
@@ -307,53 +355,116 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
     ]
 
 
+def _packed_policies(scope: Construct, id_prefix: str, base_name: str, description: str,
+                     statements: Sequence[Statement], sizing: Sequence[Statement]) -> list[IamPolicy]:
+    """`<base_name>`, `<base_name>-2`, ...: the statements in as few managed policies as fit.
+
+    The description names the part only: changing a description replaces the policy, which would
+    detach it from the role that may be running this very apply. For the same reason a policy
+    taken over (`make adopt` imports the hand-made `jsj_github_action_LGTM`) keeps the description
+    it has: it is ignored after creation.
+    """
+    packs = pack_statements(sizing)
+    return [
+        IamPolicy(scope, f"{id_prefix}-{number}", name=name, description=f"{description}, part {number}",
+                  policy=policy_document([statements[i] for i in pack]),
+                  lifecycle=TerraformResourceLifecycle(ignore_changes=["description"]))
+        for number, (name, pack) in enumerate(zip(policy_names(base_name, len(packs)), packs), start=1)
+    ]
+
+
+def _attach(scope: Construct, id_prefix: str, role_name: str, policies: Sequence[IamPolicy]) -> None:
+    for number, policy in enumerate(policies, start=1):
+        IamRolePolicyAttachment(scope, f"{id_prefix}-{number}", role=role_name, policy_arn=policy.arn)
+
+
 class GitHubDeployAccess(Construct):
-    """The OIDC provider, the deploy role (or an existing one) and the deploy policies."""
+    """The OIDC providers, the apply and plan roles (or an existing role) and their policies."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: Config) -> None:
         super().__init__(scope, construct_id)
         github = config.github
         partition = DataAwsPartition(self, "partition").partition
         account_id = DataAwsCallerIdentity(self, "account").account_id
+        where = f"{config.project} {config.environment}"
 
-        statements = deploy_policy_statements(config, partition=partition, account_id=account_id)
-        sizing = deploy_policy_statements(config, partition=SIZING_PARTITION, account_id=SIZING_ACCOUNT_ID)
-        packs = pack_statements(sizing)
-        # The description names the part only: changing a description replaces the policy,
-        # which would detach it from the role that may be running this very apply. For the same
-        # reason a policy taken over (`make adopt` imports the hand-made `jsj_github_action_LGTM`)
-        # keeps the description it has: it is ignored after creation.
-        self.policies = [
-            IamPolicy(self, f"policy-{number}", name=name,
-                      description=f"GitHub Actions deploy of {config.project} {config.environment}, part {number}",
-                      policy=policy_document([statements[i] for i in pack]),
-                      lifecycle=TerraformResourceLifecycle(ignore_changes=["description"]))
-            for number, (name, pack) in enumerate(zip(policy_names(github.deploy_policy_name, len(packs)), packs),
-                                                  start=1)
-        ]
+        # Construct ids `policy-N`, `role`, `attachment-N`, `oidc-provider` are the seed's single
+        # role's addresses: that role is the apply role now, so an existing state keeps it.
+        self.policies = _packed_policies(
+            self, "policy", github.deploy_policy_name, f"GitHub Actions deploy of {where}",
+            deploy_policy_statements(config, partition=partition, account_id=account_id),
+            deploy_policy_statements(config, partition=SIZING_PARTITION, account_id=SIZING_ACCOUNT_ID))
+        self.plan_policies: list[IamPolicy] = []
+        self.plan_role_arn: str | None = None
 
         if github.existing_role_name is not None:
+            # Single-role mode: plans run with this role too (README "Deploying from GitHub Actions").
             self.role_name: str = github.existing_role_name
             self.role_arn: str = f"arn:{partition}:iam::{account_id}:role/{github.existing_role_name}"
         else:
-            if github.create_oidc_provider:
-                # No thumbprints: IAM trusts GitHub's OIDC endpoint through its own CA library.
-                provider_arn = IamOpenidConnectProvider(
-                    self, "oidc-provider", url=GITHUB_OIDC_URL, client_id_list=[GITHUB_OIDC_AUDIENCE]).arn
-            else:
-                provider_arn = DataAwsIamOpenidConnectProvider(self, "oidc-provider", url=GITHUB_OIDC_URL).arn
+            provider_arn = self._github_provider_arn(github.create_oidc_provider)
             role = IamRole(
                 self, "role", name=github.deploy_role_name,
-                description=f"GitHub Actions of {github.repository}: deploys {config.project} "
-                            f"{config.environment}",
-                assume_role_policy=trust_policy(provider_arn=provider_arn, repository=github.repository),
+                description=f"GitHub Actions of {github.repository}: deploys {where}",
+                assume_role_policy=apply_trust_policy(provider_arn=provider_arn, repository=github.repository,
+                                                      environment=config.apply_environment),
                 max_session_duration=3600,
             )
-            self.role_name = role.name
-            self.role_arn = role.arn
+            self.role_name, self.role_arn = role.name, role.arn
+            self.plan_policies = self._plan_policies(config, partition, account_id)
+            plan_role = IamRole(
+                self, "plan-role", name=github.plan_role_name,
+                description=f"GitHub Actions of {github.repository}: plans {where} (read-only)",
+                assume_role_policy=plan_trust_policy(provider_arn=provider_arn, repository=github.repository,
+                                                     branch=github.plan_branch),
+                max_session_duration=3600,
+            )
+            _attach(self, "plan-attachment", plan_role.name, self.plan_policies)
+            self.plan_role_arn = plan_role.arn
+            TerraformOutput(scope, "github_plan_role_arn", value=plan_role.arn,
+                            description="Set as the repository variable AWS_PLAN_ROLE_ARN")
 
-        for number, policy in enumerate(self.policies, start=1):
-            IamRolePolicyAttachment(self, f"attachment-{number}", role=self.role_name, policy_arn=policy.arn)
-
+        _attach(self, "attachment", self.role_name, self.policies)
         TerraformOutput(scope, "github_deploy_role_arn", value=self.role_arn,
-                        description="Set as the repository variable AWS_DEPLOY_ROLE_ARN")
+                        description="Set as the variable AWS_DEPLOY_ROLE_ARN (the apply role)")
+        if config.state.backend == "hcp":
+            self._hcp_access(scope, config, partition, account_id)
+
+    def _github_provider_arn(self, create: bool) -> str:
+        if create:
+            # No thumbprints: IAM trusts GitHub's OIDC endpoint through its own CA library.
+            return IamOpenidConnectProvider(
+                self, "oidc-provider", url=GITHUB_OIDC_URL, client_id_list=[GITHUB_OIDC_AUDIENCE]).arn
+        return DataAwsIamOpenidConnectProvider(self, "oidc-provider", url=GITHUB_OIDC_URL).arn
+
+    def _plan_policies(self, config: Config, partition: str, account_id: str) -> list[IamPolicy]:
+        if not self.plan_policies:
+            self.plan_policies = _packed_policies(
+                self, "plan-policy", config.github.plan_policy_name,
+                f"Read-only plan of {config.project} {config.environment}",
+                plan_policy_statements(config, partition=partition, account_id=account_id),
+                plan_policy_statements(config, partition=SIZING_PARTITION, account_id=SIZING_ACCOUNT_ID))
+        return self.plan_policies
+
+    def _hcp_access(self, scope: Construct, config: Config, partition: str, account_id: str) -> None:
+        """HCP Terraform dynamic provider credentials: its OIDC provider and a role per run phase."""
+        state, github = config.state, config.github
+        url = f"https://{state.hcp_hostname}"
+        if state.hcp_create_oidc_provider:
+            provider_arn = IamOpenidConnectProvider(
+                self, "hcp-oidc-provider", url=url, client_id_list=[HCP_OIDC_AUDIENCE]).arn
+        else:
+            provider_arn = DataAwsIamOpenidConnectProvider(self, "hcp-oidc-provider", url=url).arn
+        phases = {"plan": (github.plan_role_name, self._plan_policies(config, partition, account_id)),
+                  "apply": (github.deploy_role_name, self.policies)}
+        for phase, (github_role, policies) in phases.items():
+            role = IamRole(
+                self, f"hcp-{phase}-role", name=hcp_role_name(github_role),
+                description=f"HCP Terraform {phase} runs of {state.hcp_organization}/{state.hcp_project}: "
+                            f"{config.project} {config.environment}",
+                assume_role_policy=hcp_trust_policy(provider_arn=provider_arn, config=config, run_phase=phase),
+                max_session_duration=3600,
+            )
+            _attach(self, f"hcp-{phase}-attachment", role.name, policies)
+            TerraformOutput(scope, f"hcp_{phase}_role_arn", value=role.arn,
+                            description=f"Set as the workspace variable TFC_AWS_{phase.upper()}_ROLE_ARN")

@@ -39,6 +39,12 @@ RESOURCE_TAG_KEYS = ("Name", "Service", "Tier")
 # The GitHub deploy access is account-wide: prod keeps the seed's names, others get their own.
 DEPLOY_ROLE_NAME = "jsj-github-action-lgtm"
 DEPLOY_POLICY_NAME = "jsj_github_action_LGTM"
+# The read-only role plans run with (docs/deploy-access.md); prod's names follow the seed's.
+PLAN_ROLE_SUFFIX = "-plan"
+PLAN_POLICY_SUFFIX = "_plan"
+STATE_BACKENDS = ("s3", "hcp")
+"""Where stacks keep state: the S3 layout below, or HCP Terraform workspaces (a `cloud` block)."""
+HCP_HOSTNAME = "app.terraform.io"
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,19 @@ class StateConfig:
     """Customer-managed KMS key (ARN, in aws_region) for the state bucket's default encryption and
     the lock table. None: SSE-S3 (AES256) and DynamoDB's AWS-owned key; a CMK costs money and its key
     policy is the account's business, so it is opt-in (checkov CKV_AWS_145/CKV_AWS_119 skipped until set)."""
+
+    backend: str = "s3"
+    """"s3" (the layout above) or "hcp": every stack gets a `cloud` block, workspace
+    `<project>-<environment>-<stack>` in `hcp_organization` / `hcp_project` (docs/deploy-access.md)."""
+    hcp_organization: str | None = None
+    """HCP Terraform organization; required with backend "hcp"."""
+    hcp_project: str | None = None
+    """HCP Terraform project the workspaces live in; required with backend "hcp" (it is part of
+    the dynamic-credentials `sub` claim the roles trust)."""
+    hcp_hostname: str = HCP_HOSTNAME
+    """HCP Terraform's host (Terraform Enterprise: its own); the OIDC issuer is https://<host>."""
+    hcp_create_oidc_provider: bool = True
+    """False looks up the account's existing OIDC provider for hcp_hostname (one per URL per account)."""
 
     def state_key(self, stack_id: str) -> str:
         return f"{self.state_key_prefix}/{stack_id}/terraform.tfstate"
@@ -357,7 +376,17 @@ class GitHubConfig:
     deploy_policy_name: str = DEPLOY_POLICY_NAME
     deploy_role_name: str = DEPLOY_ROLE_NAME
     existing_role_name: str | None = None
-    """Attach the policy to this existing role instead of creating one."""
+    """Attach the policy to this existing role instead of creating one. Single-role mode: no plan
+    role either, so whoever may run a plan holds write credentials (README "Deploying from GitHub
+    Actions")."""
+    plan_role_name: str = DEPLOY_ROLE_NAME + PLAN_ROLE_SUFFIX
+    """The read-only role plans assume (this repository's main branch and its pull requests)."""
+    plan_policy_name: str = DEPLOY_POLICY_NAME + PLAN_POLICY_SUFFIX
+    apply_environment: str | None = None
+    """The GitHub environment whose jobs may assume the deploy (apply) role; None: the
+    config's environment name (`repo:<owner>/<repo>:environment:prod`)."""
+    plan_branch: str = "main"
+    """The branch whose workflow runs (besides pull requests) may assume the plan role."""
     create_oidc_provider: bool = True
     """False looks up the account's existing token.actions.githubusercontent.com provider. An
     account holds one provider per URL, so only prod creates it by default (`default_github`)."""
@@ -460,6 +489,15 @@ class Config:
         validate(self)
 
     # Names are derived here, once, so stacks and tests agree on them.
+    def hcp_workspace(self, stack_id: str) -> str:
+        """The HCP Terraform workspace of one stack (backend "hcp"): `lgtm-ecs-prod-10-network`."""
+        return f"{self.project}-{self.environment}-{stack_id}"
+
+    @property
+    def apply_environment(self) -> str:
+        """The GitHub environment (required reviewers) whose jobs may assume the deploy role."""
+        return self.github.apply_environment or self.environment
+
     def resource_name(self, suffix: str) -> str:
         """`lgtm-ecs-prod-<suffix>`: IAM roles, log groups, cluster, security groups."""
         return f"{self.project}-{self.environment}-{suffix}"
@@ -522,6 +560,8 @@ def default_github(environment: str) -> GitHubConfig:
         return GitHubConfig()
     return GitHubConfig(deploy_role_name=f"{DEPLOY_ROLE_NAME}-{environment}",
                         deploy_policy_name=f"{DEPLOY_POLICY_NAME}_{environment}",
+                        plan_role_name=f"{DEPLOY_ROLE_NAME}-{environment}{PLAN_ROLE_SUFFIX}",
+                        plan_policy_name=f"{DEPLOY_POLICY_NAME}_{environment}{PLAN_POLICY_SUFFIX}",
                         create_oidc_provider=environment in OWN_ACCOUNT_ENVIRONMENTS)
 
 

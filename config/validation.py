@@ -191,6 +191,20 @@ _AWS_ID = {"vpc": re.compile(r"vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})"),
 _NAMESPACE = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 _OCTAL_MODE = re.compile(r"[0-7]{3,4}")
 _INGRESS_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+# HCP Terraform: organization names are letters, digits, '-' and '_' (HCP Terraform docs,
+# "Organizations"); project names at most 40 characters of letters, digits, spaces, '-' and '_'
+# ("Projects"). Neither may hold ':', the separator of the dynamic-credentials `sub` claim.
+HCP_ORGANIZATION_RULE = "HCP Terraform organization names are 1-40 characters of letters, digits, '-' and '_'"
+_HCP_ORGANIZATION = re.compile(r"[A-Za-z0-9_-]{1,40}")
+HCP_PROJECT_RULE = "HCP Terraform project names are 1-40 characters of letters, digits, spaces, '-' and '_'"
+_HCP_PROJECT = re.compile(r"[A-Za-z0-9_ -]{1,40}")
+HOSTNAME_RULE = "host names are DNS names such as 'app.terraform.io' (no scheme, port or path)"
+_HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+")
+# A GitHub environment or branch in an OIDC `sub` claim: no ':' (the claim's separator) and no
+# IAM wildcard, since the trust policy compares the claim exactly.
+GITHUB_CLAIM_RULE = ("GitHub environment and branch names in a trust policy are 1-255 characters of "
+                     "letters, digits and ._/- (no ':', '*' or '?': the claim is compared exactly)")
+_GITHUB_CLAIM = re.compile(r"[A-Za-z0-9._/-]{1,255}")
 WHITESPACE_RULE = ("no whitespace at either end and no control characters (newline, tab) anywhere: "
                    "a stray one would reach AWS or a rendered config")
 
@@ -442,6 +456,31 @@ def _state(cfg: Config) -> Iterator[Violation]:
             yield Violation(f"state.{name}", "S3 keys are non-empty, neither begin nor end with '/' "
                             "and have no '//'", key)
     yield from check_positive("state.noncurrent_version_expiration_days", s.noncurrent_version_expiration_days)
+    yield from _hcp_state(cfg)
+
+
+def _hcp_state(cfg: Config) -> Iterator[Violation]:
+    """backend "hcp": the workspaces' organization and project, which the roles' trust names."""
+    from config.common import STATE_BACKENDS
+
+    s = cfg.state
+    if s.backend not in STATE_BACKENDS:
+        yield Violation("state.backend", f"must be one of {STATE_BACKENDS}", s.backend)
+        return
+    if s.backend != "hcp":
+        return
+    for name, pattern, rule in (("hcp_organization", _HCP_ORGANIZATION, HCP_ORGANIZATION_RULE),
+                                ("hcp_project", _HCP_PROJECT, HCP_PROJECT_RULE)):
+        value = getattr(s, name)
+        if value is None:
+            yield Violation(f"state.{name}", "is required with state.backend 'hcp' (the cloud block and the "
+                            "roles' trust name it)", value)
+        else:
+            yield from check_pattern(f"state.{name}", value, pattern, rule)
+    yield from check_pattern("state.hcp_hostname", s.hcp_hostname, _HOSTNAME, HOSTNAME_RULE)
+    if s.use_lockfile:
+        yield Violation("state.use_lockfile", "is an S3 backend setting: HCP Terraform locks its workspaces "
+                        "itself (set it False with state.backend 'hcp')", s.use_lockfile)
 
 
 def _account_wide_names(cfg: Config) -> dict[str, object]:
@@ -453,6 +492,8 @@ def _account_wide_names(cfg: Config) -> dict[str, object]:
         "state.bootstrap_state_key": (cfg.state.bootstrap_bucket, cfg.state.bootstrap_state_key),
         "github.deploy_role_name": cfg.github.deploy_role_name if cfg.github.existing_role_name is None else None,
         "github.deploy_policy_name": cfg.github.deploy_policy_name,
+        "github.plan_role_name": cfg.github.plan_role_name if cfg.github.existing_role_name is None else None,
+        "github.plan_policy_name": cfg.github.plan_policy_name,
     }
 
 
@@ -467,6 +508,8 @@ def _defaults_of(environment: str) -> dict[str, object]:
         "state.bootstrap_state_key": (state.bootstrap_bucket, state.bootstrap_state_key),
         "github.deploy_role_name": github.deploy_role_name,
         "github.deploy_policy_name": github.deploy_policy_name,
+        "github.plan_role_name": github.plan_role_name,
+        "github.plan_policy_name": github.plan_policy_name,
     }
 
 
@@ -963,6 +1006,29 @@ def _github(cfg: Config) -> Iterator[Violation]:
     yield from check_pattern("github.deploy_role_name", gh.deploy_role_name, _IAM_NAME, IAM_NAME_RULE)
     if gh.existing_role_name is not None:
         yield from check_pattern("github.existing_role_name", gh.existing_role_name, _IAM_NAME, IAM_NAME_RULE)
+    yield from _github_plan_access(cfg)
+
+
+def _github_plan_access(cfg: Config) -> Iterator[Violation]:
+    """The plan role and policy (read-only) and the claims the two roles trust."""
+    gh = cfg.github
+    yield from check_pattern("github.plan_role_name", gh.plan_role_name, _IAM_NAME, IAM_NAME_RULE)
+    # The HCP Terraform roles append '-hcp' to both role names: those must fit too.
+    for field, name in (("github.deploy_role_name", gh.deploy_role_name), ("github.plan_role_name", gh.plan_role_name)):
+        if cfg.state.backend == "hcp" and _IAM_NAME.fullmatch(name) and not _IAM_NAME.fullmatch(name + "-hcp"):
+            yield Violation(field, IAM_NAME_RULE + " (with state.backend 'hcp' its HCP Terraform role adds '-hcp')",
+                            name)
+    if not _IAM_POLICY_NAME.fullmatch(f"{gh.plan_policy_name}-9"):
+        yield Violation("github.plan_policy_name", IAM_POLICY_NAME_RULE + " (its parts add '-2', '-3', ...)",
+                        gh.plan_policy_name)
+    if gh.plan_role_name == gh.deploy_role_name:
+        yield Violation("github.plan_role_name", "must differ from github.deploy_role_name: the read-only role "
+                        "and the writing role are two roles", gh.plan_role_name)
+    if gh.plan_policy_name == gh.deploy_policy_name:
+        yield Violation("github.plan_policy_name", "must differ from github.deploy_policy_name", gh.plan_policy_name)
+    if gh.apply_environment is not None:
+        yield from check_pattern("github.apply_environment", gh.apply_environment, _GITHUB_CLAIM, GITHUB_CLAIM_RULE)
+    yield from check_pattern("github.plan_branch", gh.plan_branch, _GITHUB_CLAIM, GITHUB_CLAIM_RULE)
 
 
 def _iam_role_names(cfg: Config) -> Iterator[Violation]:

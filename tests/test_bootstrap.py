@@ -114,8 +114,10 @@ def test_staging_deploy_access_has_names_of_its_own_and_looks_up_the_oidc_provid
         prod: SynthesizedApp, staging: SynthesizedApp) -> None:
     """Role, policy and OIDC provider are account-wide: staging in prod's account must not collide."""
     ours, theirs = staging.testing_synth(STACK), prod.testing_synth(STACK)
-    assert only(ours, "aws_iam_role")["name"] == "jsj-github-action-lgtm-staging"
-    assert only(theirs, "aws_iam_role")["name"] == "jsj-github-action-lgtm"
+    role_names = {which: sorted(r["name"] for r in resources(stack, "aws_iam_role").values())
+                  for which, stack in (("ours", ours), ("theirs", theirs))}
+    assert role_names == {"ours": ["jsj-github-action-lgtm-staging", "jsj-github-action-lgtm-staging-plan"],
+                          "theirs": ["jsj-github-action-lgtm", "jsj-github-action-lgtm-plan"]}
     staging_policies = {p["name"] for p in resources(ours, "aws_iam_policy").values()}
     assert staging_policies and all(name.startswith("jsj_github_action_LGTM_staging") for name in staging_policies)
     assert not staging_policies & {p["name"] for p in resources(theirs, "aws_iam_policy").values()}

@@ -69,11 +69,13 @@ def resolve(document: str) -> str:
     return document
 
 
-def deploy_policies(stack: dict[str, Any]) -> list[dict[str, Any]]:
-    """The deploy policy resources of a synthesized 00-bootstrap, in name order."""
-    base = load_config().github.deploy_policy_name
-    found = [p for p in resources(stack, "aws_iam_policy").values() if p["name"].startswith(base)]
-    assert found, f"00-bootstrap has no aws_iam_policy named {base}*"
+def deploy_policies(stack: dict[str, Any], part: str = "policy") -> list[dict[str, Any]]:
+    """The deploy (apply) policy resources of a synthesized 00-bootstrap, in name order
+    (`part="plan-policy"`: the plan role's), found by construct path: the plan policy's name
+    starts with the deploy policy's (jsj_github_action_LGTM_plan)."""
+    found = [p for logical_id, p in resources(stack, "aws_iam_policy").items()
+             if re.fullmatch(rf"github-deploy-access_{part}-\d+_[0-9A-F]{{8}}", logical_id)]
+    assert found, f"00-bootstrap has no aws_iam_policy at github-deploy-access/{part}-N"
     return sorted(found, key=lambda p: (len(p["name"]), p["name"]))
 
 
@@ -292,8 +294,10 @@ def test_iam_writes_reach_only_this_projects_roles_and_the_deploy_access(prod: S
         assert not allows(documents, action, role + "OrganizationAccountAccessRole"), action
     assert not allows(documents, "iam:CreatePolicyVersion", f"arn:{PARTITION}:iam::{ACCOUNT}:policy/Admin")
     attach = next(s for s in statements(documents) if "iam:AttachRolePolicy" in as_list(s["Action"]))
-    assert attach["Condition"] == {"ArnLike": {"iam:PolicyARN": (
-        f"arn:{PARTITION}:iam::{ACCOUNT}:policy/{cfg.github.deploy_policy_name}*")}}
+    assert attach["Condition"] == {"ArnLike": {"iam:PolicyARN": [
+        f"arn:{PARTITION}:iam::{ACCOUNT}:policy/{cfg.github.deploy_policy_name}*",
+        f"arn:{PARTITION}:iam::{ACCOUNT}:policy/{cfg.github.plan_policy_name}*"]}}
+    assert allows(documents, "iam:UpdateAssumeRolePolicy", role + cfg.github.plan_role_name)
     pass_role = next(s for s in statements(documents) if "iam:PassRole" in as_list(s["Action"]))
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": [
         "ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com"]}}
@@ -323,8 +327,9 @@ def test_each_deploy_policy_fits_the_managed_policy_limit(app: SynthesizedApp) -
     for policy in policies:
         size = policy_size(resolve(policy["policy"]).replace(f"arn:{PARTITION}:", "arn:aws-us-gov:"))
         assert size <= MANAGED_POLICY_MAX_CHARS, f"{policy['name']} is {size} characters"
-    attached = {a["policy_arn"] for a in resources(stack, "aws_iam_role_policy_attachment").values()}
-    assert len(attached) == len(policies)
+    attached = {a["policy_arn"] for a in resources(stack, "aws_iam_role_policy_attachment").values()
+                if a["role"].startswith("${aws_iam_role.github-deploy-access_role_")}
+    assert len(attached) == len(policies) and all("_policy-" in arn for arn in attached)
 
 
 def test_packing_splits_statements_that_do_not_fit_one_policy() -> None:
@@ -341,23 +346,56 @@ def test_packing_splits_statements_that_do_not_fit_one_policy() -> None:
 
 # --- trust and the variants -------------------------------------------------------
 
-def test_role_is_trusted_only_by_this_repository_through_github_oidc(prod: SynthesizedApp) -> None:
+def github_roles(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The apply role (construct `role`, the seed's address) and the plan role, by kind."""
+    roles = resources(stack, "aws_iam_role")
+    return {kind: roles[f"github-deploy-access_{logical}"] for kind, logical in
+            (("apply", "role_CF39BDE0"), ("plan", "plan-role_F8C6CB10")) if f"github-deploy-access_{logical}" in roles}
+
+
+def test_the_apply_role_is_trusted_only_by_the_prod_environment_through_github_oidc(prod: SynthesizedApp) -> None:
     stack = prod.stack_json(BOOTSTRAP)
     provider = only(stack, "aws_iam_openid_connect_provider")
     assert provider["url"] == GITHUB_OIDC_URL
     assert provider["client_id_list"] == [GITHUB_OIDC_AUDIENCE]
-    role = only(stack, "aws_iam_role")
-    assert role["name"] == prod.config.github.deploy_role_name
+    role = github_roles(stack)["apply"]
+    assert role["name"] == prod.config.github.deploy_role_name == "jsj-github-action-lgtm"
     (statement,) = json.loads(role["assume_role_policy"])["Statement"]
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Principal"]["Federated"].startswith("${aws_iam_openid_connect_provider.")
     assert statement["Condition"] == {
-        "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
-        "StringLike": {"token.actions.githubusercontent.com:sub": f"repo:{prod.config.github.repository}:*"},
+        "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                         "token.actions.githubusercontent.com:sub": "repo:jsj/lgtm-ecs:environment:prod"},
     }
     for attachment in resources(stack, "aws_iam_role_policy_attachment").values():
         assert attachment["role"].startswith("${aws_iam_role.")
-    assert "github_deploy_role_arn" in stack["output"]
+    assert {"github_deploy_role_arn", "github_plan_role_arn"} <= set(stack["output"])
+
+
+def test_the_plan_role_is_trusted_only_by_main_and_pull_requests(prod: SynthesizedApp) -> None:
+    stack = prod.stack_json(BOOTSTRAP)
+    role = github_roles(stack)["plan"]
+    assert role["name"] == prod.config.github.plan_role_name == "jsj-github-action-lgtm-plan"
+    (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Principal"]["Federated"].startswith("${aws_iam_openid_connect_provider.")
+    assert statement["Condition"] == {
+        "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                         "token.actions.githubusercontent.com:sub": ["repo:jsj/lgtm-ecs:ref:refs/heads/main",
+                                                                     "repo:jsj/lgtm-ecs:pull_request"]},
+    }
+    plan_policy_ids = {logical_id for logical_id in resources(stack, "aws_iam_policy") if "_plan-policy-" in logical_id}
+    attached = {a["policy_arn"] for a in resources(stack, "aws_iam_role_policy_attachment").values()
+                if a["role"] == "${aws_iam_role.github-deploy-access_plan-role_F8C6CB10.name}"}
+    assert plan_policy_ids and attached == {"${aws_iam_policy.%s.arn}" % uid for uid in plan_policy_ids}
+
+
+def test_staging_roles_trust_the_staging_environment(staging: SynthesizedApp) -> None:
+    roles = github_roles(staging.stack_json(BOOTSTRAP))
+    (apply,) = json.loads(roles["apply"]["assume_role_policy"])["Statement"]
+    assert apply["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == \
+        "repo:jsj/lgtm-ecs:environment:staging"
+    assert roles["plan"]["name"] == "jsj-github-action-lgtm-staging-plan"
 
 
 def test_an_existing_oidc_provider_is_looked_up() -> None:
@@ -365,13 +403,15 @@ def test_an_existing_oidc_provider_is_looked_up() -> None:
     assert resources(stack, "aws_iam_openid_connect_provider") == {}
     (lookup,) = stack["data"]["aws_iam_openid_connect_provider"].values()
     assert lookup["url"] == GITHUB_OIDC_URL
-    (statement,) = json.loads(only(stack, "aws_iam_role")["assume_role_policy"])["Statement"]
-    assert statement["Principal"]["Federated"].startswith("${data.aws_iam_openid_connect_provider.")
+    for role in github_roles(stack).values():
+        (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+        assert statement["Principal"]["Federated"].startswith("${data.aws_iam_openid_connect_provider.")
 
 
 def test_an_existing_role_gets_the_policy_instead() -> None:
     stack = bootstrap_alone(existing_role_name="legacy-github-actions")
-    assert resources(stack, "aws_iam_role") == {}
+    assert resources(stack, "aws_iam_role") == {}  # single-role mode: no plan role either
+    assert "github_plan_role_arn" not in stack["output"]
     assert resources(stack, "aws_iam_openid_connect_provider") == {}
     attachments = resources(stack, "aws_iam_role_policy_attachment").values()
     assert attachments and {a["role"] for a in attachments} == {"legacy-github-actions"}

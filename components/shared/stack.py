@@ -1,8 +1,8 @@
-"""The base every stack derives from: its S3 backend, AWS provider and tags, assigned once."""
+"""The base every stack derives from: its backend (S3, or HCP Terraform), AWS provider and tags, assigned once."""
 
 from __future__ import annotations
 
-from cdktf import S3Backend, TerraformStack
+from cdktf import CloudBackend, NamedCloudWorkspace, S3Backend, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
@@ -43,6 +43,22 @@ def default_tags(config: Config, stack_id: str) -> dict[str, str]:
     }
 
 
+def add_cloud_backend(stack: TerraformStack, config: Config, stack_id: str) -> CloudBackend:
+    """backend "hcp": one HCP Terraform workspace per stack. cdktf then reads a cross-stack
+    reference through a `terraform_remote_state` of backend "remote" on the producer's workspace.
+
+    The `cloud` block names the workspace (created in `hcp_project` on first init); Terraform
+    allows either `name` or `tags` in it, not both, so workspace tags are set in HCP Terraform.
+    """
+    state = config.state
+    return CloudBackend(
+        stack,
+        organization=str(state.hcp_organization),
+        hostname=state.hcp_hostname,
+        workspaces=NamedCloudWorkspace(config.hcp_workspace(stack_id), project=state.hcp_project),
+    )
+
+
 class LgtmStack(TerraformStack):
     """A numbered stack: gets its backend, provider and tags from config, nothing else to do."""
 
@@ -50,8 +66,11 @@ class LgtmStack(TerraformStack):
         super().__init__(scope, stack_id)
         self.stack_id = stack_id
         self.config = config
-        S3Backend(self, **backend_settings(config, stack_id))  # type: ignore[arg-type]
-        if config.state.use_lockfile:
+        if config.state.backend == "hcp":
+            add_cloud_backend(self, config, stack_id)
+        else:
+            S3Backend(self, **backend_settings(config, stack_id))  # type: ignore[arg-type]
+        if config.state.use_lockfile and config.state.backend == "s3":
             # cdktf 0.21's S3Backend predates Terraform 1.10's S3-native locking.
             self.add_override("terraform.backend.s3.use_lockfile", True)
         self.provider = AwsProvider(
