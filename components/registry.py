@@ -70,4 +70,8 @@ def build_stacks(app: Construct, config: Config, *, adoption_from: Path | None =
     built: dict[str, LgtmStack] = {}
     for entry in STACKS:
         built[entry.stack_id] = build_stack(entry, app, config, built, adoption.get(entry.stack_id, ()))
+        if entry.stack_id != BOOTSTRAP_STACK_ID:
+            # Every other stack's state lives in the bucket (and lock table) 00-bootstrap creates:
+            # `cdktf deploy '*'` must finish it before any other stack runs `terraform init`.
+            built[entry.stack_id].add_dependency(built[BOOTSTRAP_STACK_ID])
     return built

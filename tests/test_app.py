@@ -53,6 +53,16 @@ def test_manifest_lists_every_stack_with_its_synthesized_path(prod: SynthesizedA
         assert (prod.outdir / entry["synthesizedStackPath"]).is_file()
 
 
+def test_manifest_makes_every_other_stack_depend_on_bootstrap(prod: SynthesizedApp) -> None:
+    """`npx cdktf deploy '*'` on a fresh account: each stack's `terraform init` needs the state
+    bucket 00-bootstrap creates, so the CLI must finish 00-bootstrap before starting any other."""
+    stacks = prod.manifest["stacks"]
+    assert stacks["00-bootstrap"]["dependencies"] == []
+    missing = [stack_id for stack_id, entry in stacks.items()
+               if stack_id != "00-bootstrap" and "00-bootstrap" not in entry["dependencies"]]
+    assert missing == [], f"these stacks do not depend on 00-bootstrap: {missing}"
+
+
 def test_provider_pins_aws_5_100_0_and_tags_every_resource(prod: SynthesizedApp) -> None:
     for stack_id in STACK_IDS:
         stack = prod.stack_json(stack_id)
