@@ -29,7 +29,10 @@ FULL_OVERRIDES: dict[str, object] = {
         existing_vpc=ExistingVpc(vpc_id="vpc-0123abcd", public_subnet_ids=("subnet-0a000001", "subnet-0a000002"),
                                  private_subnet_ids=("subnet-0b000001", "subnet-0b000002"),
                                  private_route_table_ids=("rtb-0c000001",))),
-    "github": replace(GitHubConfig(), existing_role_name="platform-deployer"),
+    "github": replace(GitHubConfig(), existing_role_name="platform-deployer", apply_environment="production"),
+    # State in HCP Terraform, so its organization and project have values too.
+    "state": replace(variant("prod")["state"], backend="hcp", hcp_organization="jsj-platform",  # type: ignore[type-var]
+                     hcp_project="lgtm-ecs"),
     "tags": {"Team": "observability"},
     "legacy_read_tenants": LegacyReadTenants(metrics=("old-metrics",), logs=("old-logs",), traces=("old-traces",)),
 }

@@ -317,7 +317,7 @@ def test_prod_with_stagings_state_is_refused_too() -> None:
     assert {"state.state_bucket", "state.lock_table"} <= {v.field for v in error.violations}
 
 
-@pytest.mark.parametrize("field", ["deploy_role_name", "deploy_policy_name"])
+@pytest.mark.parametrize("field", ["deploy_role_name", "deploy_policy_name", "plan_role_name", "plan_policy_name"])
 def test_staging_with_prods_deploy_names_is_refused(field: str) -> None:
     """Role and policy names are account-wide: staging in prod's account would collide."""
     github = replace(default_github("staging"), **{field: getattr(GitHubConfig(), field)})
@@ -1089,6 +1089,78 @@ def test_github_deploy_access_settings(field: str, value: str) -> None:
 def test_github_names_at_their_longest_are_accepted() -> None:
     accepted(github=replace(GitHubConfig(), deploy_policy_name="p" * 126, deploy_role_name="r" * 64,
                             repository="o" * 39 + "/" + "r" * 100))
+
+
+def hcp_state(**changes: object) -> object:
+    base = replace(default_state("prod"), backend="hcp", hcp_organization="jsj-platform", hcp_project="lgtm-ecs")
+    return replace(base, **changes)
+
+
+def test_the_plan_role_defaults_and_the_apply_environment() -> None:
+    cfg = accepted()
+    assert (cfg.github.plan_role_name, cfg.github.plan_policy_name) == (
+        "jsj-github-action-lgtm-plan", "jsj_github_action_LGTM_plan")
+    assert (cfg.apply_environment, cfg.github.plan_branch, cfg.state.backend) == ("prod", "main", "s3")
+    assert accepted("staging").apply_environment == "staging"
+    assert accepted(github=replace(GitHubConfig(), apply_environment="production")).apply_environment == "production"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("plan_role_name", "r" * 65), ("plan_policy_name", "p" * 127), ("plan_policy_name", "has space"),
+    ("apply_environment", "prod:approved"), ("apply_environment", "prod*"), ("plan_branch", "main:x"),
+    ("plan_branch", "release/*"),
+])
+def test_plan_access_settings(field: str, value: str) -> None:
+    """A ':' or '*' in a trusted claim would match more than the one environment or branch."""
+    assert_names(rejected(github=replace(GitHubConfig(), **{field: value})), f"github.{field}", value)
+
+
+@pytest.mark.parametrize(("field", "rule"), [("plan_role_name", "must differ from github.deploy_role_name"),
+                                             ("plan_policy_name", "must differ from github.deploy_policy_name")])
+def test_the_plan_role_and_policy_are_not_the_apply_ones(field: str, rule: str) -> None:
+    same = getattr(GitHubConfig(), field.replace("plan_", "deploy_"))
+    error = rejected(github=replace(GitHubConfig(), **{field: same}))
+    assert_names(error, f"github.{field}", same)
+    assert rule in str(error)
+
+
+def test_an_unknown_state_backend_is_refused() -> None:
+    error = rejected(state=replace(default_state("prod"), backend="gcs"))
+    assert_names(error, "state.backend", "gcs")
+    assert "('s3', 'hcp')" in str(error)
+
+
+@pytest.mark.parametrize("field", ["hcp_organization", "hcp_project"])
+def test_hcp_backend_needs_organization_and_project(field: str) -> None:
+    error = rejected(state=hcp_state(**{field: None}))
+    assert_names(error, f"state.{field}", None)
+    assert "is required with state.backend 'hcp'" in str(error)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("hcp_organization", "jsj:platform"), ("hcp_organization", "o" * 41), ("hcp_project", "lgtm:ecs"),
+    ("hcp_project", "p" * 41), ("hcp_hostname", "https://app.terraform.io"), ("hcp_hostname", "localhost"),
+])
+def test_hcp_names_follow_hcp_terraforms_rules(field: str, value: str) -> None:
+    """A ':' would break the dynamic-credentials `sub` claim the roles trust."""
+    assert_names(rejected(state=hcp_state(**{field: value})), f"state.{field}", value)
+
+
+def test_hcp_backend_has_no_s3_lock_file() -> None:
+    assert_names(rejected(state=hcp_state(use_lockfile=True)), "state.use_lockfile", True)
+
+
+def test_hcp_role_names_must_fit_with_their_suffix() -> None:
+    github = replace(GitHubConfig(), deploy_role_name="r" * 62)
+    assert accepted(github=github).github.deploy_role_name == "r" * 62  # fits as long as the state is in S3
+    assert_names(rejected(github=github, state=hcp_state()), "github.deploy_role_name", "r" * 62)
+
+
+def test_hcp_settings_at_their_edge_are_accepted() -> None:
+    cfg = accepted(state=hcp_state(hcp_organization="o" * 40, hcp_project="Default Project",
+                                   hcp_hostname="tfe.example.com"),
+                   github=replace(GitHubConfig(), deploy_role_name="r" * 60, plan_role_name="p" * 60))
+    assert cfg.hcp_workspace("10-network") == "lgtm-ecs-prod-10-network"
 
 
 # Opt-in hardening (each removes a check .checkov.yaml skips).

@@ -67,3 +67,21 @@ def test_terraform_validate_with_every_opt_in_setting(synthesized: Callable[...,
         assert report["valid"] is True and report["error_count"] == 0, (stack_id, report["diagnostics"])
         unexpected = [d for d in report["diagnostics"] if not is_remote_state_lock_table_warning(d)]
         assert unexpected == [], (stack_id, unexpected)
+
+
+def test_terraform_validate_with_state_in_hcp_terraform(synthesized: Callable[..., SynthesizedApp],
+                                                        validate_env: dict[str, str], tmp_path: Path) -> None:
+    """backend "hcp": each stack's `cloud` block and the `terraform_remote_state` (backend "remote")
+    data sources cdktf generates for cross-stack references validate against the real provider."""
+    from tests.variants import HCP_VARIANT
+
+    hcp = synthesized("prod", **HCP_VARIANT)
+    for stack_id in STACK_IDS:
+        stack = hcp.stack_json(stack_id)
+        assert "cloud" in stack["terraform"], stack_id
+        stack_dir = tmp_path / stack_id
+        shutil.copytree(hcp.stack_dir(stack_id), stack_dir)
+        run_terraform(stack_dir, "init", "-backend=false", "-input=false", "-no-color", env=validate_env)
+        report = json.loads(run_terraform(stack_dir, "validate", "-json", "-no-color", env=validate_env).stdout)
+        assert report["valid"] is True and report["error_count"] == 0, (stack_id, report["diagnostics"])
+        assert report["diagnostics"] == [], (stack_id, report["diagnostics"])

@@ -52,3 +52,15 @@ def variant(environment: str = "prod") -> dict[str, object]:
 VARIANT: dict[str, object] = variant("prod")
 ACCESS_LOGS_BUCKET = access_logs_bucket("prod")
 S3_ACCESS_LOG_BUCKET = s3_access_log_bucket("prod")
+
+HCP_ORGANIZATION = "jsj-platform"
+HCP_PROJECT = "lgtm-ecs"
+
+
+def hcp_variant(environment: str = "prod") -> dict[str, object]:
+    """State in HCP Terraform (`StateConfig.backend = "hcp"`): a `cloud` block per stack."""
+    return {"state": replace(default_state(environment), backend="hcp", hcp_organization=HCP_ORGANIZATION,
+                             hcp_project=HCP_PROJECT)}
+
+
+HCP_VARIANT: dict[str, object] = hcp_variant("prod")
