@@ -53,8 +53,12 @@ class Comparison:
     removed: list[str]
 
 
-def compare(base: Path, head: Path) -> Comparison:
-    base_ids, head_ids = stack_ids(base), stack_ids(head)
+def compare(base: Path, head: Path, *, base_missing_ok: bool = False) -> Comparison:
+    """`base_missing_ok`: a base that could not be synthesized (no manifest) changes every stack."""
+    head_ids = stack_ids(head)
+    if base_missing_ok and not (base / "manifest.json").is_file():
+        return Comparison(changed=head_ids, removed=[])
+    base_ids = stack_ids(base)
     changed = [stack_id for stack_id in head_ids
                if stack_id not in base_ids
                or without_metadata(stack_json(base, stack_id)) != without_metadata(stack_json(head, stack_id))]
@@ -65,10 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", type=Path, help="cdktf.out synthesized from the base commit")
     parser.add_argument("head", type=Path, help="cdktf.out synthesized from the head commit")
+    parser.add_argument("--base-missing-ok", action="store_true",
+                        help="the base did not synthesize (an older toolchain): plan every stack of the head")
     parser.add_argument("--github-output", type=Path, help="append stacks=/removed= lines here ($GITHUB_OUTPUT)")
     args = parser.parse_args(argv)
     try:
-        result = compare(args.base, args.head)
+        result = compare(args.base, args.head, base_missing_ok=args.base_missing_ok)
     except (OSError, ValueError, KeyError) as error:
         print(f"changed_stacks: {error}", file=sys.stderr)
         return 2

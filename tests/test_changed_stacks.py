@@ -86,3 +86,9 @@ def test_cli_prints_and_writes_the_matrix(prod: SynthesizedApp, tmp_path: Path,
 def test_cli_names_a_directory_that_was_not_synthesized(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(tmp_path / "nothing"), str(tmp_path)]) == 2
     assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_a_base_that_did_not_synthesize_plans_every_stack_when_allowed(prod: SynthesizedApp, tmp_path: Path) -> None:
+    assert compare(tmp_path / "no-base", prod.outdir, base_missing_ok=True).changed == list(STACK_IDS)
+    with pytest.raises(FileNotFoundError):
+        compare(tmp_path / "no-base", prod.outdir)
