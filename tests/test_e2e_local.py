@@ -18,10 +18,13 @@ import json
 import shutil
 import subprocess
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+import boto3
+import botocore.exceptions
 import pytest
 
 from components.shared.adoption import ADOPTION_DIR_VARIABLE
@@ -46,6 +49,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # A stuck terraform (e.g. the provider retrying an emulator error) fails the run instead of hanging CI.
 COMMAND_TIMEOUT_SECONDS = 420.0
 TIMINGS: dict[str, float] = {}
+DEPLOY_ALL = "cdktf deploy '*'"
 
 
 def report(capsys: pytest.CaptureFixture[str], line: str) -> None:
@@ -111,8 +115,8 @@ def test_1_fresh_emulator_holds_only_the_bootstrap_bucket(run: Run) -> None:
     assert run.baseline["dynamodb table"] == set()
 
 
-# The user's path: npx cdktf deploy / diff, same environment. It deploys 00-bootstrap for real
-# (the apply below then finds it done), so this costs no extra full apply.
+# The user's path: npx cdktf deploy '*' / diff, same environment. It deploys every stack for real
+# (the apply below then finds each done and changes nothing), so this costs no extra full apply.
 
 def no_adoption_dir(outdir: Path) -> Path:
     empty = outdir.parent / "no-adoption"
@@ -142,25 +146,31 @@ def cdktf(run: Run, *args: str, outdir: Path) -> subprocess.CompletedProcess[str
                           env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_SECONDS)
 
 
-def test_2_user_path_cdktf_deploy_and_diff_one_stack(run: Run, capsys: pytest.CaptureFixture[str],
-                                                     tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_2_user_path_one_command_deploy_then_diff(run: Run, capsys: pytest.CaptureFixture[str],
+                                                  tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`npx cdktf deploy '*'` on a fresh account (only the bootstrap bucket exists): every stack's
+    init needs the state bucket 00-bootstrap creates, so the manifest makes each depend on it
+    (components/registry.py). Without that, all seven init at once and fail within seconds."""
     terraform_binary()  # cdktf runs the terraform on PATH: fail with how to fix it if missing
     outdir = tmp_path_factory.mktemp("cdktf-cli") / "cdktf.out"
     started = time.monotonic()
-    deployed = cdktf(run, "deploy", BOOTSTRAP_STACK_ID, "--auto-approve", outdir=outdir)
-    TIMINGS["cdktf deploy 00-bootstrap"] = time.monotonic() - started
-    assert deployed.returncode == 0, f"npx cdktf deploy failed:\n{deployed.stdout[-3000:]}\n{deployed.stderr[-3000:]}"
-    # It created what 00-bootstrap owns, on the emulator, through the real S3 backend.
+    deployed = cdktf(run, "deploy", "*", "--auto-approve", outdir=outdir)
+    TIMINGS[DEPLOY_ALL] = time.monotonic() - started
+    assert deployed.returncode == 0, f"npx cdktf deploy '*' failed:\n{deployed.stdout[-4000:]}\n{deployed.stderr[-3000:]}"
+    # It created what 00-bootstrap owns, on the emulator, through the real S3 backend ...
     assert run.client("dynamodb").describe_table(TableName=run.config.state.lock_table)["Table"]
     run.client("s3").head_bucket(Bucket=run.config.state.state_bucket)
     run.client("s3").head_object(Bucket=run.config.state.bootstrap_bucket, Key=run.config.state.bootstrap_state_key)
+    # ... and every other stack's state in the bucket it made.
+    for stack_id in non_bootstrap_stacks(run):
+        run.client("s3").head_object(Bucket=run.config.state.state_bucket, Key=run.config.state.state_key(stack_id))
 
     started = time.monotonic()
     diffed = cdktf(run, "diff", BOOTSTRAP_STACK_ID, "--skip-synth", outdir=outdir)
     TIMINGS["cdktf diff 00-bootstrap"] = time.monotonic() - started
     assert diffed.returncode == 0, f"npx cdktf diff failed:\n{diffed.stdout[-3000:]}\n{diffed.stderr[-3000:]}"
     assert "No changes" in diffed.stdout, diffed.stdout[-3000:]
-    report(capsys, f"npx cdktf deploy 00-bootstrap: {TIMINGS['cdktf deploy 00-bootstrap']:.1f} s, "
+    report(capsys, f"npx {DEPLOY_ALL}: {TIMINGS[DEPLOY_ALL]:.1f} s, "
                    f"npx cdktf diff: {TIMINGS['cdktf diff 00-bootstrap']:.1f} s")
 
 
@@ -213,6 +223,80 @@ def test_4b_checkov_on_plan_json(run: Run, tmp_path: Path, capsys: pytest.Captur
     report(capsys, f"checkov on plan JSON: {result.line()}")
     assert result.passed > 0, "checkov evaluated nothing in the plans"
     assert result.ok, "checkov findings in the plans:\n" + "\n".join(result.findings)
+
+
+PLAN_USER = "lgtm-plan-role-check"
+
+
+def set_emulator_auth(run: Run, after_requests: str) -> None:
+    """moto's switch: enforce IAM on every request after `after_requests` more ("inf": never)."""
+    request = urllib.request.Request(f"{run.emulator.url}/moto-api/reset-auth", data=after_requests.encode(),
+                                     method="POST", headers={"Content-Type": "text/plain"})
+    with urllib.request.urlopen(request, timeout=10) as response:  # 127.0.0.1 only: the emulator's url
+        assert response.status == 200
+
+
+def test_4c_every_stack_plans_with_only_the_plan_roles_policy(run: Run, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The plan role's policy, as 00-bootstrap applied it, is all a plan of every stack needs.
+
+    The emulator enforces IAM for this test only: a user holding just that managed policy inits
+    and plans every stack (state read through the S3 backend, lock taken and released in
+    DynamoDB, every resource refreshed): no changes. The same user is refused a write to a state
+    object and any create. (An IAM user and not the role itself: moto cannot assume a web identity
+    role without an OIDC token; the user gets the role's very policy.)
+    """
+    assert run.applied, "the apply step did not complete"
+    iam = run.client("iam")
+    github = run.config.github
+    (plan_policy,) = [p for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == github.plan_policy_name]
+    attached = iam.list_attached_role_policies(RoleName=github.plan_role_name)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [plan_policy["Arn"]], "the plan role holds exactly this policy"
+    iam.create_user(UserName=PLAN_USER)
+    iam.attach_user_policy(UserName=PLAN_USER, PolicyArn=plan_policy["Arn"])
+    key = iam.create_access_key(UserName=PLAN_USER)["AccessKey"]
+    planner = LocalDeployment(outdir=run.deployment.outdir, endpoint=run.emulator.url, region=run.config.aws_region,
+                              log_dir=tmp_path / "plan-role", workers=2, say=lambda line: None,
+                              command_timeout=COMMAND_TIMEOUT_SECONDS)
+    planner.env.update(AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+    planner.initialized = set()
+    as_planner = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
+    state = run.config.state
+    set_emulator_auth(run, "0")
+    try:
+        started = time.monotonic()
+        planned = planner.plan_all()
+        TIMINGS["plans with the plan role"] = time.monotonic() - started
+        refused = []
+        for name, call in (
+                ("s3:PutObject on a state object", lambda: boto3.client(
+                    "s3", endpoint_url=run.emulator.url, region_name=run.config.aws_region, **as_planner).put_object(
+                    Bucket=state.state_bucket, Key=state.state_key("10-network"), Body=b"{}")),
+                ("ec2:CreateVpc", lambda: boto3.client(
+                    "ec2", endpoint_url=run.emulator.url, region_name=run.config.aws_region, **as_planner).create_vpc(
+                    CidrBlock="10.99.0.0/16")),
+                ("iam:PutRolePolicy on the apply role", lambda: boto3.client(
+                    "iam", endpoint_url=run.emulator.url, region_name=run.config.aws_region, **as_planner
+                ).put_role_policy(RoleName=github.deploy_role_name, PolicyName="x", PolicyDocument="{}"))):
+            try:
+                call()
+            except botocore.exceptions.ClientError as error:
+                if error.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation"):
+                    refused.append(name)
+    finally:
+        set_emulator_auth(run, "inf")
+        iam.detach_user_policy(UserName=PLAN_USER, PolicyArn=plan_policy["Arn"])
+        iam.delete_access_key(UserName=PLAN_USER, AccessKeyId=key["AccessKeyId"])
+        iam.delete_user(UserName=PLAN_USER)
+    exit_codes = {result.stack_id: result.value.exit_code for result in planned}
+    report(capsys, f"plans of {len(planned)} stacks with only the plan role's policy: "
+                   f"{TIMINGS['plans with the plan role']:.1f} s, exit codes {exit_codes}")
+    assert sorted(exit_codes) == sorted(run.deployment.dependencies())
+    assert set(exit_codes.values()) == {0}, exit_codes
+    assert refused == ["s3:PutObject on a state object", "ec2:CreateVpc", "iam:PutRolePolicy on the apply role"]
+    locks = [item["LockID"]["S"] for item in run.client("dynamodb").scan(TableName=state.lock_table)["Items"]
+             if not item["LockID"]["S"].endswith("-md5")]
+    assert locks == [], f"a plan left its lock behind: {locks}"
 
 
 # 4. -----------------------------------------------------------------------------------
