@@ -485,7 +485,8 @@ def test_11_ac_the_bootstrap_applied_plans_clean_and_the_policy_is_the_same(
     assert takeover.bootstrap_apply is not None, "test_5 starts it"
     applied = takeover.bootstrap_apply.result()
     report(capsys, f"(a)+(c) 00-bootstrap: {applied} ({TIMINGS['apply 00-bootstrap']:.0f} s)")
-    assert applied == "Apply complete! Resources: 1 imported, 11 added, 3 changed, 0 destroyed."
+    # 11 of the seed's own plus the plan role, its policy and their attachment.
+    assert applied == "Apply complete! Resources: 1 imported, 14 added, 3 changed, 0 destroyed."
     again, _ = takeover.plan(BOOTSTRAP)
     report(capsys, f"(a)+(c) 00-bootstrap planned again: {again.line}")
     assert no_changes(again), again.counts()

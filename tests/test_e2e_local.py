@@ -39,6 +39,7 @@ from scripts.deploy_local import (
     stack_json,
 )
 from scripts.emulator import EmulatorProcess, is_listening, launch_process
+from scripts.plan_summary import terraform_plan_line
 from scripts.scan import plans_to_json, scan_plans
 from scripts.terraform_cli import terraform_binary
 from tests.conftest import SynthesizedApp
@@ -115,7 +116,7 @@ def test_1_fresh_emulator_holds_only_the_bootstrap_bucket(run: Run) -> None:
     assert run.baseline["dynamodb table"] == set()
 
 
-# The user's path: npx cdktf deploy '*' / diff, same environment. It deploys every stack for real
+# The user's path: npx cdktf deploy 00-bootstrap, then '*', and diff, same environment. It deploys every stack for real
 # (the apply below then finds each done and changes nothing), so this costs no extra full apply.
 
 def no_adoption_dir(outdir: Path) -> Path:
@@ -146,17 +147,24 @@ def cdktf(run: Run, *args: str, outdir: Path) -> subprocess.CompletedProcess[str
                           env=env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_SECONDS)
 
 
-def test_2_user_path_one_command_deploy_then_diff(run: Run, capsys: pytest.CaptureFixture[str],
-                                                  tmp_path_factory: pytest.TempPathFactory) -> None:
-    """`npx cdktf deploy '*'` on a fresh account (only the bootstrap bucket exists): every stack's
-    init needs the state bucket 00-bootstrap creates, so the manifest makes each depend on it
-    (components/registry.py). Without that, all seven init at once and fail within seconds."""
+def test_2_user_path_cdktf_deploy_bootstrap_then_every_stack(run: Run, capsys: pytest.CaptureFixture[str],
+                                                             tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The user's path on a fresh account (only the bootstrap bucket exists): `npx cdktf deploy
+    00-bootstrap`, then `npx cdktf deploy '*'`. Two commands, because cdktf 0.21 runs `terraform
+    init` of every selected stack, one after another, before it deploys any
+    (`initializeStacksToRunInSerial` in @cdktf/cli-core): on a fresh account the second stack's
+    init finds no state bucket. Once 00-bootstrap exists, `deploy '*'` orders the whole app by the
+    manifest, where every stack depends on 00-bootstrap (components/registry.py)."""
     terraform_binary()  # cdktf runs the terraform on PATH: fail with how to fix it if missing
     outdir = tmp_path_factory.mktemp("cdktf-cli") / "cdktf.out"
     started = time.monotonic()
-    deployed = cdktf(run, "deploy", "*", "--auto-approve", outdir=outdir)
+    deployed = cdktf(run, "deploy", BOOTSTRAP_STACK_ID, "--auto-approve", outdir=outdir)
+    TIMINGS["cdktf deploy 00-bootstrap"] = time.monotonic() - started
+    assert deployed.returncode == 0, f"npx cdktf deploy failed:\n{deployed.stdout[-3000:]}\n{deployed.stderr[-3000:]}"
+    started = time.monotonic()
+    deployed = cdktf(run, "deploy", "*", "--auto-approve", "--skip-synth", outdir=outdir)
     TIMINGS[DEPLOY_ALL] = time.monotonic() - started
-    assert deployed.returncode == 0, f"npx cdktf deploy '*' failed:\n{deployed.stdout[-4000:]}\n{deployed.stderr[-3000:]}"
+    assert deployed.returncode == 0, f"npx {DEPLOY_ALL} failed:\n{deployed.stdout[-4000:]}\n{deployed.stderr[-3000:]}"
     # It created what 00-bootstrap owns, on the emulator, through the real S3 backend ...
     assert run.client("dynamodb").describe_table(TableName=run.config.state.lock_table)["Table"]
     run.client("s3").head_bucket(Bucket=run.config.state.state_bucket)
@@ -170,7 +178,8 @@ def test_2_user_path_one_command_deploy_then_diff(run: Run, capsys: pytest.Captu
     TIMINGS["cdktf diff 00-bootstrap"] = time.monotonic() - started
     assert diffed.returncode == 0, f"npx cdktf diff failed:\n{diffed.stdout[-3000:]}\n{diffed.stderr[-3000:]}"
     assert "No changes" in diffed.stdout, diffed.stdout[-3000:]
-    report(capsys, f"npx {DEPLOY_ALL}: {TIMINGS[DEPLOY_ALL]:.1f} s, "
+    report(capsys, f"npx cdktf deploy 00-bootstrap: {TIMINGS['cdktf deploy 00-bootstrap']:.1f} s, "
+                   f"npx {DEPLOY_ALL}: {TIMINGS[DEPLOY_ALL]:.1f} s, "
                    f"npx cdktf diff: {TIMINGS['cdktf diff 00-bootstrap']:.1f} s")
 
 
@@ -291,6 +300,8 @@ def test_4c_every_stack_plans_with_only_the_plan_roles_policy(run: Run, tmp_path
     exit_codes = {result.stack_id: result.value.exit_code for result in planned}
     report(capsys, f"plans of {len(planned)} stacks with only the plan role's policy: "
                    f"{TIMINGS['plans with the plan role']:.1f} s, exit codes {exit_codes}")
+    for stack_id in sorted(exit_codes):
+        report(capsys, f"  {stack_id} (plan role): {terraform_plan_line(planner.log(stack_id).read_text())}")
     assert sorted(exit_codes) == sorted(run.deployment.dependencies())
     assert set(exit_codes.values()) == {0}, exit_codes
     assert refused == ["s3:PutObject on a state object", "ec2:CreateVpc", "iam:PutRolePolicy on the apply role"]
