@@ -34,7 +34,7 @@ def client(emulator: EmulatorThread) -> Any:
 
 
 def test_every_patch_has_a_name_and_a_reason() -> None:
-    assert len(PATCHES) == 9
+    assert len(PATCHES) == 10
     for patch in PATCHES:
         assert patch.name.startswith("patch_") and len(patch.reason) > 60, patch
 
@@ -234,3 +234,41 @@ def test_update_table_turns_encryption_on_and_it_reads_back(client: Any) -> None
     assert described["KMSMasterKeyArn"].startswith("arn:aws:kms:")
     dynamodb.update_table(TableName="legacy-lock", SSESpecification={"Enabled": False})
     assert "SSEDescription" not in dynamodb.describe_table(TableName="legacy-lock")["Table"]
+
+
+def test_with_iam_enforced_s3_still_checks_the_key_and_the_policy_but_not_the_signature(
+        emulator: EmulatorThread, client: Any) -> None:
+    import urllib.request
+
+    bucket = "patch-sigcheck"
+    client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    iam = client("iam")
+    iam.create_user(UserName="sigcheck")
+    iam.put_user_policy(UserName="sigcheck", PolicyName="list", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}]}))
+    key = iam.create_access_key(UserName="sigcheck")["AccessKey"]
+
+    def s3(secret: str, access_key: str = key["AccessKeyId"]) -> Any:
+        return boto3.client("s3", endpoint_url=emulator.url, region_name=REGION,
+                            aws_access_key_id=access_key, aws_secret_access_key=secret)
+
+    def enforce(after: str) -> None:
+        request = urllib.request.Request(f"{emulator.url}/moto-api/reset-auth", data=after.encode(), method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        urllib.request.urlopen(request, timeout=10).close()
+
+    enforce("0")
+    try:
+        # A signature moto computes differently (here: a wrong secret) no longer decides ...
+        assert s3("not-the-secret").list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+        # ... the policy still does, and so does the key.
+        with pytest.raises(botocore.exceptions.ClientError, match="AccessDenied"):
+            s3(key["SecretAccessKey"]).put_object(Bucket=bucket, Key="x", Body=b"1")
+        with pytest.raises(botocore.exceptions.ClientError, match="InvalidAccessKeyId"):
+            s3("whatever", access_key="AKIANOTAUSERKEY00000").list_objects_v2(Bucket=bucket)
+    finally:
+        enforce("inf")
+    iam.delete_user_policy(UserName="sigcheck", PolicyName="list")
+    iam.delete_access_key(UserName="sigcheck", AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName="sigcheck")
