@@ -29,8 +29,18 @@ ENVIRONMENT_VARIABLE = "LGTM_ENVIRONMENT"
 ENVIRONMENT_CONTEXT_KEY = "environment"
 CDKTF_JSON = Path(__file__).resolve().parent.parent / "cdktf.json"
 NAME_PREFIX = "jsj-lgtm"
-CORE_SERVICES = ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy")
-COLLECTOR_KIND = "alloy"
+# Service names: each is spelled here once; renderers, stacks and tests import it.
+GRAFANA = "grafana"
+MIMIR = "mimir"
+LOKI = "loki"
+TEMPO = "tempo"
+PYROSCOPE = "pyroscope"
+ALLOY = "alloy"
+CORE_SERVICES = (GRAFANA, MIMIR, LOKI, TEMPO, PYROSCOPE, ALLOY)
+COLLECTOR_KIND = ALLOY
+"""The service kind that collects: Alloy discovers the other tasks and forwards their telemetry."""
+MIMIR_PUSH_PATH = "/api/v1/push"
+"""Mimir's Prometheus remote-write path: the ALB routes it, Alloy writes to it."""
 DEFAULT_TAG_KEYS = ("Project", "Environment", "ManagedBy", "Stack")
 """Tags every resource gets from the provider (components/shared/stack.py `default_tags`). The
 deploy policy's conditions read `Environment`, so user tags may not redefine any of them."""
@@ -130,8 +140,8 @@ class RetentionConfig:
 
     def by_service(self) -> dict[str, int]:
         """Retention (days) per backend service name."""
-        return {"mimir": self.metrics_days, "loki": self.logs_days, "tempo": self.traces_days,
-                "pyroscope": self.profiles_days}
+        return {MIMIR: self.metrics_days, LOKI: self.logs_days, TEMPO: self.traces_days,
+                PYROSCOPE: self.profiles_days}
 
 
 @dataclass(frozen=True)
@@ -149,7 +159,7 @@ class LegacyReadTenants:
 
     def by_service(self) -> dict[str, tuple[str, ...]]:
         """Legacy tenants per backend service name (the backends that can federate tenants)."""
-        return {"mimir": self.metrics, "loki": self.logs, "tempo": self.traces}
+        return {MIMIR: self.metrics, LOKI: self.logs, TEMPO: self.traces}
 
 
 @dataclass(frozen=True)
@@ -366,52 +376,52 @@ class GitHubConfig:
 def _default_services() -> tuple[ServiceConfig, ...]:
     return (
         ServiceConfig(
-            name="grafana", image="grafana/grafana", tag="11.4.0", cpu=512, memory=1024,
+            name=GRAFANA, image="grafana/grafana", tag="11.4.0", cpu=512, memory=1024,
             http_port=3000, readiness_path="/api/health",
             # uid/gid 472 is the grafana user of the upstream image (its USER).
             user="472",
             efs=EfsVolume(container_path="/var/lib/grafana", root_directory="/grafana", uid=472, gid=472),
-            targets=(Target(name="grafana", port=3000, health_check_path="/api/health"),),
+            targets=(Target(name=GRAFANA, port=3000, health_check_path="/api/health"),),
         ),
         ServiceConfig(
-            name="mimir", image="grafana/mimir", tag="2.14.2", cpu=1024, memory=2048,
+            name=MIMIR, image="grafana/mimir", tag="2.14.2", cpu=1024, memory=2048,
             http_port=8080, object_storage=True, readiness_path="/ready",
             # The distroless image runs as root by default; its static binary needs no user of its own.
             user="10001:10001",
-            targets=(Target(name="mimir", port=8080, health_check_path="/ready",
-                            paths=("/api/v1/push",), priority=100),),
+            targets=(Target(name=MIMIR, port=8080, health_check_path="/ready",
+                            paths=(MIMIR_PUSH_PATH,), priority=100),),
         ),
         ServiceConfig(
-            name="loki", image="grafana/loki", tag="3.3.2", cpu=1024, memory=2048,
+            name=LOKI, image="grafana/loki", tag="3.3.2", cpu=1024, memory=2048,
             http_port=3100, object_storage=True, readiness_path="/ready",
             user="10001:10001",  # the image's loki user (USER 10001)
-            targets=(Target(name="loki", port=3100, health_check_path="/ready",
+            targets=(Target(name=LOKI, port=3100, health_check_path="/ready",
                             paths=("/loki/*",), priority=200),),
         ),
         ServiceConfig(
-            name="tempo", image="grafana/tempo", tag="2.7.1", cpu=1024, memory=2048,
+            name=TEMPO, image="grafana/tempo", tag="2.7.1", cpu=1024, memory=2048,
             http_port=3200, object_storage=True, readiness_path="/ready", path_prefix="/tempo",
             user="10001:10001",  # the image's tempo user (USER 10001:10001)
             targets=(
                 Target(name="tempo-otlp", port=4318, health_check_path="/ready",
                        health_check_port=3200, paths=("/v1/traces",), priority=300),
-                Target(name="tempo", port=3200, health_check_path="/ready",
+                Target(name=TEMPO, port=3200, health_check_path="/ready",
                        paths=("/tempo/*",), priority=400),
             ),
         ),
         ServiceConfig(
-            name="pyroscope", image="grafana/pyroscope", tag="1.10.0", cpu=512, memory=1024,
+            name=PYROSCOPE, image="grafana/pyroscope", tag="1.10.0", cpu=512, memory=1024,
             http_port=4041, object_storage=True, readiness_path="/ready",
             user="10001:10001",  # the image's pyroscope user (USER pyroscope, 10001)
             # Pyroscope runs unprefixed (its distributor calls the ingester without any prefix);
             # the proxy serves it under /pyroscope on 4040, the port the ALB target group has
             # always used, so taking over a running deployment replaces no target group.
             prefix_proxy=PrefixProxy(prefix="/pyroscope", port=4040),
-            targets=(Target(name="pyroscope", port=4040, health_check_path="/pyroscope/ready",
+            targets=(Target(name=PYROSCOPE, port=4040, health_check_path="/pyroscope/ready",
                             paths=("/pyroscope/*",), priority=500),),
         ),
         ServiceConfig(
-            name="alloy", image="grafana/alloy", tag="v1.5.1", cpu=512, memory=1024,
+            name=ALLOY, image="grafana/alloy", tag="v1.5.1", cpu=512, memory=1024,
             http_port=12345, readiness_path="/-/ready", stateful=False,
             # No user: the image runs as root and upstream calls its non-root mode (uid 473)
             # experimental; its root filesystem is read-only all the same.
@@ -482,6 +492,11 @@ class Config:
     @property
     def log_group_prefix(self) -> str:
         return f"/ecs/{self.project}-{self.environment}/"
+
+    @property
+    def flow_log_group(self) -> str:
+        """10-network's VPC flow-log group (00-bootstrap's deploy policy names it too)."""
+        return f"/vpc/{self.project}-{self.environment}/flow-logs"
 
     def service(self, name: str) -> ServiceConfig:
         for svc in self.services:

@@ -46,6 +46,7 @@ from components.github_deploy_access import (
 from components.registry import STACK_IDS
 from config.common import GitHubConfig, load_config
 from tests.conftest import SynthesizedApp, only, resources
+from tests.helpers import as_list, synth_json
 
 BOOTSTRAP = "00-bootstrap"
 ACCOUNT = "123456789012"
@@ -85,9 +86,6 @@ def statements(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [s for document in documents for s in document["Statement"]]
 
 
-def as_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else value
-
 
 def allows(documents: list[dict[str, Any]], action: str, resource: str) -> bool:
     """Whether some Allow statement names both the action and the resource (conditions aside)."""
@@ -110,7 +108,7 @@ def app_types(app: SynthesizedApp) -> dict[str, list[str]]:
 def bootstrap_alone(**github: object) -> dict[str, Any]:
     """00-bootstrap on its own with other GitHub settings (cheap: one stack, no full app)."""
     config = load_config(github=replace(GitHubConfig(), **github))  # type: ignore[arg-type]
-    return json.loads(CdktfTesting.synth(BootstrapStack(CdktfTesting.app(), BOOTSTRAP, config=config)))
+    return synth_json(BootstrapStack(CdktfTesting.app(), BOOTSTRAP, config=config))
 
 
 # --- coverage ---------------------------------------------------------------------

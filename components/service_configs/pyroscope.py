@@ -9,15 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from components.service_configs.common import (
+    NO_TASK_SETTINGS,
+    TaskContext,
+    TaskSettings,
     config_path,
     graceful_shutdown_timeout,
     retention_duration,
     s3_endpoint,
     to_yaml,
 )
-from config.common import Config
+from config.common import PYROSCOPE, Config
 
-NAME = "pyroscope"
+NAME = PYROSCOPE
 FILE = "pyroscope.yaml"
 DATA_DIR = "/data"
 """Owned by the image's pyroscope user (uid 10001): the local head before upload."""
@@ -66,3 +69,8 @@ def command(cfg: Config) -> list[str]:
 def ports(cfg: Config) -> list[int]:
     """Container ports the rendered config listens on (ECS port mappings)."""
     return [cfg.service(NAME).http_port]
+
+
+def task_settings(cfg: Config, task: TaskContext) -> TaskSettings:
+    """Everything is in the rendered file: no environment, no secrets."""
+    return NO_TASK_SETTINGS
