@@ -15,7 +15,7 @@
   characters (whitespace not counted), so the statements are packed, in order, into
   as few policies as fit: `<name>`, `<name>-2`, ...
 
-`components/deploy_permissions.py` lists, independently, what each Terraform type
+`tests/deploy_permissions.py` lists, independently, what each Terraform type
 needs; `tests/test_deploy_permissions.py` checks this policy against it.
 
 The role can update this policy (00-bootstrap is deployable from the workflow, as the

@@ -330,7 +330,7 @@ def _type_violations(path: str, value: object, annotation: Any) -> Iterator[Viol
             yield Violation(path, f"must be {_a(_describe(annotation))}", value)
             return
         yield from _type_violations(path, value, inner)
-    elif dataclasses.is_dataclass(annotation):
+    elif isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         if not isinstance(value, annotation):
             yield Violation(path, f"must be {_a(_describe(annotation))}", value)
             return

@@ -1,7 +1,7 @@
 """The GitHub Actions deploy policy covers every Terraform type the app uses.
 
 Every resource and data source type of every synthesized stack needs an entry in
-`components.deploy_permissions.REQUIRED_ACTIONS`, and every action an entry lists
+`tests.deploy_permissions.REQUIRED_ACTIONS`, and every action an entry lists
 must be granted by the deploy policy 00-bootstrap synthesizes (parsed from its
 `aws_iam_policy` resources). The policy is hand-written per service and the table
 per Terraform type, so this compares two independent statements of the need.
@@ -21,7 +21,7 @@ import pytest
 from cdktf import Testing as CdktfTesting  # not `Testing`: pytest would try to collect it
 
 from components.bootstrap import BootstrapStack
-from components.deploy_permissions import (
+from tests.deploy_permissions import (
     BACKEND_ACTIONS,
     REQUIRED_ACTIONS,
     NAMED_SCOPES,
@@ -132,7 +132,7 @@ def test_every_terraform_type_of_every_stack_has_a_table_entry(app: SynthesizedA
     types = app_types(app)
     assert {"aws_dynamodb_table", "aws_iam_policy", "data.aws_caller_identity"} <= set(types)
     unmapped = unmapped_types(types)
-    assert unmapped == [], "add these types to components/deploy_permissions.py REQUIRED_ACTIONS: " + ", ".join(
+    assert unmapped == [], "add these types to tests/deploy_permissions.py REQUIRED_ACTIONS: " + ", ".join(
         f"{t} (in {', '.join(types[t])})" for t in unmapped)
 
 

@@ -92,7 +92,8 @@ def s3_endpoint(cfg: Config) -> str:
 
 def to_yaml(document: dict[str, Any]) -> str:
     # sort_keys=False keeps the documents in the order upstream docs present them.
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    text: str = yaml.safe_dump(document, sort_keys=False, default_flow_style=False)
+    return text
 
 
 def retention_duration(cfg: Config, service: str) -> str:
