@@ -15,40 +15,34 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Mapping
 
-PROJECT = "lgtm-ecs"
-# The seed's state layout belongs to prod; other environments derive theirs.
-LEGACY_ENVIRONMENT = "prod"
-DEFAULT_ENVIRONMENT = LEGACY_ENVIRONMENT
-ENVIRONMENTS: tuple[str, ...] = (LEGACY_ENVIRONMENT, "staging")
-"""Every environment this project deploys. A name outside it is a typo (`stagign`) and stops
-synth; adding one is one entry here (README "Configuration")."""
-OWN_ACCOUNT_ENVIRONMENTS: tuple[str, ...] = ()
-"""Environments other than prod that live in an AWS account of their own: they create the GitHub
-OIDC provider as prod does (an account holds one per URL; the others look prod's up)."""
-ENVIRONMENT_VARIABLE = "LGTM_ENVIRONMENT"
-ENVIRONMENT_CONTEXT_KEY = "environment"
-CDKTF_JSON = Path(__file__).resolve().parent.parent / "cdktf.json"
-NAME_PREFIX = "jsj-lgtm"
-# Service names: each is spelled here once; renderers, stacks and tests import it.
-GRAFANA = "grafana"
-MIMIR = "mimir"
-LOKI = "loki"
-TEMPO = "tempo"
-PYROSCOPE = "pyroscope"
-ALLOY = "alloy"
-CORE_SERVICES = (GRAFANA, MIMIR, LOKI, TEMPO, PYROSCOPE, ALLOY)
-COLLECTOR_KIND = ALLOY
-"""The service kind that collects: Alloy discovers the other tasks and forwards their telemetry."""
-MIMIR_PUSH_PATH = "/api/v1/push"
-"""Mimir's Prometheus remote-write path: the ALB routes it, Alloy writes to it."""
-DEFAULT_TAG_KEYS = ("Project", "Environment", "ManagedBy", "Stack")
-"""Tags every resource gets from the provider (components/shared/stack.py `default_tags`). The
-deploy policy's conditions read `Environment`, so user tags may not redefine any of them."""
-RESOURCE_TAG_KEYS = ("Name", "Service", "Tier")
-"""Tags the stacks set on single resources; they win over a user tag of the same key."""
-# The GitHub deploy access is account-wide: prod keeps the seed's names, others get their own.
-DEPLOY_ROLE_NAME = "jsj-github-action-lgtm"
-DEPLOY_POLICY_NAME = "jsj_github_action_LGTM"
+from config import validation
+from config.validation import ConfigError, Violation
+from config.names import (  # re-exported: `from config.common import ...` keeps working
+    PROJECT,
+    LEGACY_ENVIRONMENT,
+    DEFAULT_ENVIRONMENT,
+    ENVIRONMENTS,
+    OWN_ACCOUNT_ENVIRONMENTS,
+    ENVIRONMENT_VARIABLE,
+    ENVIRONMENT_CONTEXT_KEY,
+    CDKTF_JSON,
+    NAME_PREFIX,
+    GRAFANA,
+    MIMIR,
+    LOKI,
+    TEMPO,
+    PYROSCOPE,
+    ALLOY,
+    CORE_SERVICES,
+    COLLECTOR_KIND,
+    MIMIR_PUSH_PATH,
+    DEFAULT_TAG_KEYS,
+    RESOURCE_TAG_KEYS,
+    DEPLOY_ROLE_NAME,
+    DEPLOY_POLICY_NAME,
+    environment_names,
+)
+
 
 
 @dataclass(frozen=True)
@@ -465,9 +459,7 @@ class Config:
         return "|".join((self.tenant_id, *self.legacy_read_tenants.by_service()[service]))
 
     def __post_init__(self) -> None:
-        from config.validation import validate
-
-        validate(self)
+        validation.validate(self)
 
     # Names are derived here, once, so stacks and tests agree on them.
     def resource_name(self, suffix: str) -> str:
@@ -535,27 +527,24 @@ def default_github(environment: str) -> GitHubConfig:
     unless it is one of OWN_ACCOUNT_ENVIRONMENTS."""
     if environment == LEGACY_ENVIRONMENT:
         return GitHubConfig()
-    return GitHubConfig(deploy_role_name=f"{DEPLOY_ROLE_NAME}-{environment}",
-                        deploy_policy_name=f"{DEPLOY_POLICY_NAME}_{environment}",
+    names = environment_names(environment)
+    return GitHubConfig(deploy_role_name=names.deploy_role_name, deploy_policy_name=names.deploy_policy_name,
                         create_oidc_provider=environment in OWN_ACCOUNT_ENVIRONMENTS)
 
 
 def default_state(environment: str) -> StateConfig:
-    legacy = environment == LEGACY_ENVIRONMENT
+    names = environment_names(environment)
     return StateConfig(
-        bootstrap_bucket=f"{NAME_PREFIX}-terraform-bootstrap",
-        bootstrap_state_key="bootstrap/terraform.tfstate" if legacy
-        else f"bootstrap/{environment}/terraform.tfstate",
-        state_bucket=f"{NAME_PREFIX}-terraform-state-{environment}",
-        lock_table=f"{NAME_PREFIX}-terraform-lock-{environment}",
-        state_key_prefix=f"{PROJECT}/{environment}",
+        bootstrap_bucket=names.bootstrap_bucket,
+        bootstrap_state_key=names.bootstrap_state_key,
+        state_bucket=names.state_bucket,
+        lock_table=names.lock_table,
+        state_key_prefix=names.state_key_prefix,
     )
 
 
 def load_config(environment: str = DEFAULT_ENVIRONMENT, **overrides: object) -> Config:
     """The config of one environment; keyword overrides replace top-level fields."""
-    from config.validation import ConfigError, Violation
-
     known = {f.name for f in fields(Config)}
     unknown = [Violation(name, f"is not a Config field (known: {sorted(known)})", value)
                for name, value in overrides.items() if name not in known]
@@ -582,8 +571,6 @@ VARIABLE_SOURCE = f"${ENVIRONMENT_VARIABLE}"
 def project_context_environment(path: Path = CDKTF_JSON) -> object | None:
     """cdktf.json's `context.environment`: what `npx cdktf synth` hands the app. `python main.py`
     and the operator scripts read it here, so every path selects the same environment."""
-    from config.validation import ConfigError, Violation
-
     try:
         context = json.loads(path.read_text()).get("context") or {}
     except FileNotFoundError:
@@ -600,8 +587,6 @@ def selected_environment(context_value: object | None = None, *, environ: Mappin
     Either must name one of `ENVIRONMENTS`: an empty, false or unknown value stops with a message
     naming where it came from, and so do two values that differ (neither silently wins).
     """
-    from config.validation import ConfigError, Violation
-
     variables = os.environ if environ is None else environ
     given = [(source, value) for source, value in ((context_source, context_value),
                                                     (VARIABLE_SOURCE, variables.get(ENVIRONMENT_VARIABLE)))

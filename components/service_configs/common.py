@@ -15,9 +15,8 @@ from typing import Any, Mapping, Protocol
 import yaml
 
 from config.common import Config
+from config.service_kinds import CONFIG_MOUNT, KINDS
 
-CONFIG_MOUNT = "/etc/lgtm"
-"""Where the service container mounts the rendered files (read-only)."""
 TOOLS_DIR = "bin"
 """Subdirectory of the config volume holding the init image's static busybox (health checks)."""
 TENANT_HEADER = "X-Scope-OrgID"
@@ -79,6 +78,12 @@ def service_url(cfg: Config, service: str, *, port: int | None = None, path: str
     """Plain-HTTP URL of a service inside the VPC (traffic never leaves the private subnets)."""
     chosen = cfg.service(service).http_port if port is None else port
     return f"http://{host(cfg, service)}:{chosen}{path}"
+
+
+def task_ports(cfg: Config, service: str) -> list[int]:
+    """The container ports `service`'s rendered config listens on (config/service_kinds.py)."""
+    return KINDS[cfg.service(service).service_kind].ports(
+        http_port=cfg.service(service).http_port, otlp_grpc=cfg.ports.otlp_grpc, otlp_http=cfg.ports.otlp_http)
 
 
 def config_path(filename: str) -> str:

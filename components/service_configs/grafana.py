@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.service_configs.common import (
+    task_ports,
     CONFIG_MOUNT,
     TENANT_HEADER,
     TaskContext,
@@ -16,14 +17,14 @@ from components.service_configs.common import (
     service_url,
     to_yaml,
 )
+from config.service_kinds import KINDS
 from config.common import GRAFANA, LOKI, MIMIR, PYROSCOPE, TEMPO, Config
 
 NAME = GRAFANA
 PROVISIONING_DIR = "provisioning"
 DATASOURCES_FILE = f"{PROVISIONING_DIR}/datasources/lgtm.yaml"
 PYROSCOPE_DATASOURCE_TYPE = "grafana-pyroscope-datasource"
-SCRATCH_DIRS: tuple[str, ...] = ()
-"""Nothing beyond /tmp: Grafana's data directory is its EFS volume, its logs go to the console."""
+SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 ADMIN_PASSWORD_VARIABLE = "GF_SECURITY_ADMIN_PASSWORD"
 """Set from 60-ecs's SSM SecureString through the task's `secrets` (`task_settings`)."""
 
@@ -116,4 +117,4 @@ def command(cfg: Config) -> list[str]:
 
 def ports(cfg: Config) -> list[int]:
     """Container ports the rendered config listens on (ECS port mappings)."""
-    return [cfg.service(NAME).http_port]
+    return task_ports(cfg, NAME)

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.service_configs.common import NO_TASK_SETTINGS, TaskContext, TaskSettings, LOOPBACK, config_path, graceful_shutdown_timeout, retention_duration, to_yaml
+from components.service_configs.common import NO_TASK_SETTINGS, TaskContext, TaskSettings, LOOPBACK, config_path, graceful_shutdown_timeout, retention_duration, to_yaml, task_ports
+from config.service_kinds import LOKI_DATA_DIR, KINDS
 from config.common import LOKI, Config
 
 NAME = LOKI
 FILE = "loki.yaml"
-DATA_DIR = "/loki"
-"""Owned by the image's loki user (uid 10001): WAL, TSDB index cache, compactor work."""
-SCRATCH_DIRS = (DATA_DIR,)
-"""Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
+DATA_DIR = LOKI_DATA_DIR
+"""config/service_kinds.py says why here."""
+SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 SCHEMA_START = "2024-01-01"
 """First day of the (only) schema period: TSDB index, schema v13, as Loki 3 recommends."""
 OBJECT_STORE = "s3"
@@ -79,7 +79,7 @@ def command(cfg: Config) -> list[str]:
 
 def ports(cfg: Config) -> list[int]:
     """Container ports the rendered config listens on (ECS port mappings)."""
-    return [cfg.service(NAME).http_port]
+    return task_ports(cfg, NAME)
 
 
 def task_settings(cfg: Config, task: TaskContext) -> TaskSettings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.service_configs.common import (
+    task_ports,
     NO_TASK_SETTINGS,
     TaskContext,
     TaskSettings,
@@ -15,16 +16,14 @@ from components.service_configs.common import (
     s3_endpoint,
     to_yaml,
 )
+from config.service_kinds import MIMIR_DATA_DIR, KINDS
 from config.common import MIMIR, Config
 
 NAME = MIMIR
 FILE = "mimir.yaml"
-DATA_DIR = "/tmp/mimir"
-"""Local scratch (TSDB head, WAL, compactor work); the blocks themselves live in S3.
-Under /tmp because it is writable for any user in both the Alpine and distroless bases
-Mimir's images have used (Fargate task storage is ephemeral either way)."""
-SCRATCH_DIRS = (DATA_DIR,)
-"""Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
+DATA_DIR = MIMIR_DATA_DIR
+"""config/service_kinds.py says why here."""
+SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 
 
 def _single_replica_ring(*, replication_factor: int | None = None) -> dict[str, Any]:
@@ -93,7 +92,7 @@ def command(cfg: Config) -> list[str]:
 
 def ports(cfg: Config) -> list[int]:
     """Container ports the rendered config listens on (ECS port mappings)."""
-    return [cfg.service(NAME).http_port]
+    return task_ports(cfg, NAME)
 
 
 def task_settings(cfg: Config, task: TaskContext) -> TaskSettings:

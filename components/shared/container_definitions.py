@@ -38,12 +38,12 @@ from components.service_configs.common import (
     config_path,
 )
 from config.common import Config, ServiceConfig
+from config.service_kinds import TMP_DIR
 
 CONFIG_VOLUME = "config"
 INIT_CONTAINER = "config-init"
 INIT_MOUNT = "/config"
 """Where the init container sees the config volume (read-write, for it only)."""
-TMP_DIR = "/tmp"
 SCRATCH_MOUNT_ROOT = "/scratch"
 """Where the init container sees the task's scratch volumes, to hand them to the service's user."""
 TMP_MODE = "1777"
