@@ -35,7 +35,8 @@ from components.network import NetworkStack
 from components.security_groups import SecurityGroupsStack
 from components.service_configs import loki
 from components.shared.stack import LgtmStack
-from config.common import LOKI, MIMIR, PYROSCOPE, TEMPO, Config, ServiceConfig, Target
+from config.common import Config, ServiceConfig, Target
+from config.names import LOKI, MIMIR, PYROSCOPE, TEMPO
 
 # Health-check cadence: a target is in service after 2 good checks (~30 s), out after 3 bad.
 TARGET_HEALTH_INTERVAL_SECONDS = 15

@@ -30,7 +30,8 @@ from constructs import Construct
 
 from components.shared.stack import LgtmStack
 from components.storage import StorageStack
-from config.common import COLLECTOR_KIND, MIMIR, TEMPO, Config, ServiceConfig
+from config.common import Config, ServiceConfig
+from config.names import COLLECTOR_KIND, MIMIR, TEMPO
 
 Statement = dict[str, Any]
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"

@@ -43,7 +43,6 @@ from components.shared.stack import LgtmStack
 from config.common import Config, ExistingVpc, NetworkConfig
 
 
-
 def s3_service_name(region: str) -> str:
     return f"com.amazonaws.{region}.s3"
 

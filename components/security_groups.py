@@ -27,9 +27,9 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import VpcSecurity
 from constructs import Construct
 
 from components.network import NetworkStack
-from components.storage import StorageStack
 from components.shared.cidrs import ANYWHERE_IPV4
 from components.shared.stack import LgtmStack
+from components.storage import StorageStack
 from config.common import Config
 
 AWS_API_PORT = 443

@@ -11,38 +11,33 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Mapping
 
 from config import validation
-from config.validation import ConfigError, Violation
-from config.names import (  # re-exported: `from config.common import ...` keeps working
-    PROJECT,
-    LEGACY_ENVIRONMENT,
-    DEFAULT_ENVIRONMENT,
-    ENVIRONMENTS,
-    OWN_ACCOUNT_ENVIRONMENTS,
-    ENVIRONMENT_VARIABLE,
-    ENVIRONMENT_CONTEXT_KEY,
-    CDKTF_JSON,
-    NAME_PREFIX,
-    GRAFANA,
-    MIMIR,
-    LOKI,
-    TEMPO,
-    PYROSCOPE,
+from config.names import (
     ALLOY,
-    CORE_SERVICES,
-    COLLECTOR_KIND,
-    MIMIR_PUSH_PATH,
-    DEFAULT_TAG_KEYS,
-    RESOURCE_TAG_KEYS,
-    DEPLOY_ROLE_NAME,
+    CDKTF_JSON,
+    DEFAULT_ENVIRONMENT,
     DEPLOY_POLICY_NAME,
+    DEPLOY_ROLE_NAME,
+    ENVIRONMENT_CONTEXT_KEY,
+    ENVIRONMENT_VARIABLE,
+    ENVIRONMENTS,
+    GRAFANA,
+    LEGACY_ENVIRONMENT,
+    LOKI,
+    MIMIR,
+    MIMIR_PUSH_PATH,
+    NAME_PREFIX,
+    OWN_ACCOUNT_ENVIRONMENTS,
+    PROJECT,
+    PYROSCOPE,
+    TEMPO,
     environment_names,
 )
-
+from config.validation import ConfigError, Violation
 
 
 @dataclass(frozen=True)

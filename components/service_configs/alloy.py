@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from components.service_configs import loki, mimir, pyroscope, tempo
 from components.service_configs.alloy_syntax import Block, Ref, render_document
-from components.service_configs.common import NO_TASK_SETTINGS, TaskContext, TaskSettings, TENANT_HEADER, config_path, host, service_url, task_ports
+from components.service_configs.common import (
+    NO_TASK_SETTINGS,
+    TENANT_HEADER,
+    TaskContext,
+    TaskSettings,
+    config_path,
+    host,
+    service_url,
+    task_ports,
+)
+from config.common import Config
+from config.names import ALLOY, LOKI, MIMIR, MIMIR_PUSH_PATH, PYROSCOPE, TEMPO
 from config.service_kinds import ALLOY_STORAGE_PATH, KINDS
-from config.common import ALLOY, LOKI, MIMIR, MIMIR_PUSH_PATH, PYROSCOPE, TEMPO, Config
 
 NAME = ALLOY
 FILE = "config.alloy"
