@@ -22,7 +22,7 @@
   actions on data. Managed policies are limited to 6144 characters (whitespace not counted),
   so the statements are packed, in order, into as few policies as fit: `<name>`, `<name>-2`, ...
 
-`components/deploy_permissions.py` lists, independently, what each Terraform type
+`tests/deploy_permissions.py` lists, independently, what each Terraform type
 needs; `tests/test_deploy_permissions.py` and `tests/test_plan_permissions.py` check both
 policies against it. The apply role can update both policies (00-bootstrap is deployable
 from the workflow), which is why only a reviewed environment's jobs may assume it.
@@ -31,7 +31,8 @@ from the workflow), which is why only a reviewed environment's jobs may assume i
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from cdktf import TerraformOutput, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -43,7 +44,6 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from components.network import NetworkStack
 from components.plan_permissions import hcp_role_name, plan_policy_statements, plan_role_names
 from config.common import Config
 
@@ -176,7 +176,7 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
     deploy_policies = [arn("iam", f"policy/{name}*", regional=False)
                        for name in (cfg.github.deploy_policy_name, cfg.github.plan_policy_name)]
     elb_name = cfg.short_name("*")
-    flow_log_group = NetworkStack.flow_log_group_name(cfg)
+    flow_log_group = cfg.flow_log_group
 
     return [
         # --- Terraform state: every stack's backend ------------------------------------
@@ -369,7 +369,8 @@ def _packed_policies(scope: Construct, id_prefix: str, base_name: str, descripti
         IamPolicy(scope, f"{id_prefix}-{number}", name=name, description=f"{description}, part {number}",
                   policy=policy_document([statements[i] for i in pack]),
                   lifecycle=TerraformResourceLifecycle(ignore_changes=["description"]))
-        for number, (name, pack) in enumerate(zip(policy_names(base_name, len(packs)), packs), start=1)
+        for number, (name, pack) in enumerate(zip(policy_names(base_name, len(packs)), packs, strict=True),
+                                              start=1)
     ]
 
 

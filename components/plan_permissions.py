@@ -1,7 +1,7 @@
 """The plan role's policy: read what the stacks refresh, take and release the state lock, no more.
 
 A plan refreshes every resource and data source (`Needs.read` in
-`components/deploy_permissions.py`), reads its own and the other stacks' state objects and
+`tests/deploy_permissions.py`), reads its own and the other stacks' state objects and
 writes and deletes only its lock: the DynamoDB lock item, or the `.tflock` file with
 `StateConfig.use_lockfile`. It never writes a state object, and no statement here names an
 action that creates, changes, tags or deletes anything. `tests/test_plan_permissions.py`
@@ -19,10 +19,8 @@ decryption; it is scoped to this project's parameter path.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any
 
-from components.deploy_permissions import REQUIRED_ACTIONS, Needs, allowed_action_patterns, is_granted
-from components.network import NetworkStack
 from config.common import Config
 
 Statement = dict[str, Any]
@@ -88,7 +86,7 @@ def plan_policy_statements(config: Config, *, partition: str, account_id: str) -
                 arn("iam", f"policy/{cfg.github.plan_policy_name}*", regional=False)]
     hosts = ["token.actions.githubusercontent.com", *([state.hcp_hostname] if state.backend == "hcp" else [])]
     oidc_providers = [arn("iam", f"oidc-provider/{host}", regional=False) for host in hosts]
-    flow_log_group = NetworkStack.flow_log_group_name(cfg)
+    flow_log_group = cfg.flow_log_group
 
     return [
         *_state_statements(cfg, s3, arn),
@@ -157,34 +155,3 @@ def plan_policy_statements(config: Config, *, partition: str, account_id: str) -
         {"Sid": "RandomPasswords", "Effect": "Allow", "Action": "secretsmanager:GetRandomPassword",
          "Resource": "*", "Condition": in_region},
     ]
-
-
-# --- checks the tests run (tests/test_plan_permissions.py) -------------------------------
-
-READ_VERBS = ("Describe", "Get", "List")
-LOCK_WRITES = frozenset({"s3:PutObject", "s3:DeleteObject", "dynamodb:PutItem", "dynamodb:DeleteItem"})
-"""The only non-read actions a plan makes: taking and releasing its state lock."""
-
-
-def is_read_verb(action: str) -> bool:
-    return action.split(":", 1)[1].lower().startswith(tuple(v.lower() for v in READ_VERBS))
-
-
-def mutating_actions(table: Mapping[str, Needs] = REQUIRED_ACTIONS) -> set[str]:
-    """Every action the table lists for create, update, tag or delete, except the reads among them
-    (a create waits with DescribeVpcs, tagging lists tags with ListTagsForResource)."""
-    reads = {a for needs in table.values() for a in needs.read}
-    writes = {a for needs in table.values() for a in (*needs.create, *needs.update, *needs.tag, *needs.delete)}
-    return {a for a in writes - reads if not is_read_verb(a)}
-
-
-def mutating_grants(policy_documents: Iterable[str | Mapping[str, Any]],
-                    table: Mapping[str, Needs] = REQUIRED_ACTIONS) -> list[str]:
-    """The table's mutating actions the documents grant (an empty list for a read-only policy)."""
-    patterns = allowed_action_patterns(policy_documents)
-    return sorted(a for a in mutating_actions(table) if is_granted(a, patterns))
-
-
-def non_read_actions(policy_documents: Iterable[str | Mapping[str, Any]]) -> set[str]:
-    """Granted action patterns whose verb is not Describe/Get/List (case as IAM ignores it)."""
-    return {p for p in allowed_action_patterns(policy_documents) if not is_read_verb(p)}

@@ -28,8 +28,20 @@ import ipaddress
 import re
 import types
 import typing
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from config.names import (
+    COLLECTOR_KIND,
+    CORE_SERVICES,
+    DEFAULT_TAG_KEYS,
+    ENVIRONMENTS,
+    RESOURCE_TAG_KEYS,
+    STATE_BACKENDS,
+    environment_names,
+)
+from config.service_kinds import CONFIG_MOUNT, KINDS, TMP_DIR
 
 if TYPE_CHECKING:
     from config.common import Config, ServiceConfig, Target
@@ -292,7 +304,7 @@ def target_field(index: int, svc: ServiceConfig, target_index: int, target: Targ
 _NAMED_ITEM_CLASSES = ("ServiceConfig", "Target")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_types(cls: type) -> tuple[tuple[str, Any], ...]:
     hints = typing.get_type_hints(cls)
     return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
@@ -344,7 +356,7 @@ def _type_violations(path: str, value: object, annotation: Any) -> Iterator[Viol
             yield Violation(path, f"must be {_a(_describe(annotation))}", value)
             return
         yield from _type_violations(path, value, inner)
-    elif dataclasses.is_dataclass(annotation):
+    elif isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         if not isinstance(value, annotation):
             yield Violation(path, f"must be {_a(_describe(annotation))}", value)
             return
@@ -390,13 +402,11 @@ def _is_type_violation(violation: Violation) -> bool:
 
 
 def _identity(cfg: Config) -> Iterator[Violation]:
-    from config.common import ENVIRONMENTS
-
     yield from check_pattern("project", cfg.project, _PROJECT, PROJECT_RULE)
     yield from check_pattern("environment", cfg.environment, _ENVIRONMENT, ENVIRONMENT_RULE)
     if cfg.environment not in ENVIRONMENTS:
         yield Violation("environment", f"must be one of the known environments {ENVIRONMENTS} "
-                        "(config/common.py ENVIRONMENTS; README 'Configuration' says how to add one)",
+                        "(config/names.py ENVIRONMENTS; README 'Configuration' says how to add one)",
                         cfg.environment)
     yield from check_pattern("aws_region", cfg.aws_region, _REGION, REGION_RULE)
     if not _is_tenant(cfg.tenant_id):
@@ -422,8 +432,6 @@ def _legacy_tenants(cfg: Config) -> Iterator[Violation]:
 
 
 def _tags(cfg: Config) -> Iterator[Violation]:
-    from config.common import DEFAULT_TAG_KEYS, RESOURCE_TAG_KEYS
-
     stack_keys = {key.lower(): key for key in (*DEFAULT_TAG_KEYS, *RESOURCE_TAG_KEYS)}
     for key, value in cfg.tags.items():
         field = f"tags[{key!r}]"
@@ -461,8 +469,6 @@ def _state(cfg: Config) -> Iterator[Violation]:
 
 def _hcp_state(cfg: Config) -> Iterator[Violation]:
     """backend "hcp": the workspaces' organization and project, which the roles' trust names."""
-    from config.common import STATE_BACKENDS
-
     s = cfg.state
     if s.backend not in STATE_BACKENDS:
         yield Violation("state.backend", f"must be one of {STATE_BACKENDS}", s.backend)
@@ -498,26 +504,22 @@ def _account_wide_names(cfg: Config) -> dict[str, object]:
 
 
 def _defaults_of(environment: str) -> dict[str, object]:
-    from config.common import default_github, default_state
-
-    state, github = default_state(environment), default_github(environment)
+    names = environment_names(environment)
     return {
-        "state.state_bucket": state.state_bucket,
-        "state.lock_table": state.lock_table,
-        "state.state_key_prefix": state.state_key_prefix,
-        "state.bootstrap_state_key": (state.bootstrap_bucket, state.bootstrap_state_key),
-        "github.deploy_role_name": github.deploy_role_name,
-        "github.deploy_policy_name": github.deploy_policy_name,
-        "github.plan_role_name": github.plan_role_name,
-        "github.plan_policy_name": github.plan_policy_name,
+        "state.state_bucket": names.state_bucket,
+        "state.lock_table": names.lock_table,
+        "state.state_key_prefix": names.state_key_prefix,
+        "state.bootstrap_state_key": (names.bootstrap_bucket, names.bootstrap_state_key),
+        "github.deploy_role_name": names.deploy_role_name,
+        "github.deploy_policy_name": names.deploy_policy_name,
+        "github.plan_role_name": names.plan_role_name,
+        "github.plan_policy_name": names.plan_policy_name,
     }
 
 
 def _environment_isolation(cfg: Config) -> Iterator[Violation]:
     """Another known environment's state, lock and deploy names are not ours to use (staging built
     with `default_state("prod")` would write prod's state under prod's lock)."""
-    from config.common import ENVIRONMENTS
-
     ours = _account_wide_names(cfg)
     for other in ENVIRONMENTS:
         if other == cfg.environment:
@@ -666,11 +668,8 @@ def _nested(path: str, other: str) -> bool:
 
 def _task_mounts(svc: ServiceConfig) -> list[str]:
     """Where 60-ecs mounts the task's config volume and scratch volumes in the service container."""
-    from components.service_configs import RENDERERS
-    from components.service_configs.common import CONFIG_MOUNT
-
-    renderer = RENDERERS.get(svc.service_kind)
-    return [CONFIG_MOUNT, "/tmp", *(renderer.SCRATCH_DIRS if renderer is not None else ())]
+    kind = KINDS.get(svc.service_kind)
+    return [CONFIG_MOUNT, TMP_DIR, *(kind.scratch_dirs if kind is not None else ())]
 
 
 def _efs_volumes(cfg: Config) -> Iterator[Violation]:
@@ -775,8 +774,6 @@ def check_image_reference(field: str, reference: str) -> Iterator[Violation]:
 
 
 def _services(cfg: Config) -> Iterator[Violation]:
-    from config.common import COLLECTOR_KIND, CORE_SERVICES
-
     names = [s.name for s in cfg.services]
     for required in CORE_SERVICES:
         if required not in names:
@@ -836,9 +833,8 @@ def _prefix_proxy(field: str, svc: ServiceConfig) -> Iterator[Violation]:
 def _task_ports(cfg: Config, svc: ServiceConfig) -> list[int]:
     """The ports a service's task listens on: its renderer's `ports(cfg)` and its proxy's port
     (what components/ecs.py maps; an ALB target elsewhere reaches no container)."""
-    from components.service_configs import RENDERERS
-
-    ports = list(RENDERERS[svc.service_kind].ports(cfg))
+    ports = KINDS[svc.service_kind].ports(http_port=svc.http_port, otlp_grpc=cfg.ports.otlp_grpc,
+                                          otlp_http=cfg.ports.otlp_http)
     if svc.prefix_proxy is not None:
         ports.append(svc.prefix_proxy.port)
     return ports
@@ -846,14 +842,10 @@ def _task_ports(cfg: Config, svc: ServiceConfig) -> list[int]:
 
 def _renderable(cfg: Config) -> bool:
     """The renderers read every core service; without one they cannot say what a task listens on."""
-    from config.common import CORE_SERVICES
-
     return all(any(s.name == core for s in cfg.services) for core in CORE_SERVICES)
 
 
 def _targets(cfg: Config) -> Iterator[Violation]:
-    from components.service_configs import RENDERERS
-
     priorities: dict[int, str] = {}
     target_names: set[str] = set()
     defaults = 0
@@ -861,7 +853,7 @@ def _targets(cfg: Config) -> Iterator[Violation]:
     grpc_like = {cfg.ports.grpc: "ports.grpc", cfg.ports.otlp_grpc: "ports.otlp_grpc",
                  cfg.ports.memberlist: "ports.memberlist"}
     for i, svc in enumerate(cfg.services):
-        listening = _task_ports(cfg, svc) if renderable and svc.service_kind in RENDERERS else None
+        listening = _task_ports(cfg, svc) if renderable and svc.service_kind in KINDS else None
         for j, tgt in enumerate(svc.targets):
             tfield = target_field(i, svc, j, tgt)
             yield from check_port(f"{tfield}.port", tgt.port)
@@ -907,7 +899,7 @@ def glob_covers(general: str, specific: str) -> bool:
     """Whether ALB path pattern `general` matches every path that `specific` matches
     (`*`: any run of characters, `?`: exactly one)."""
 
-    @lru_cache(maxsize=None)
+    @cache
     def covers(i: int, j: int) -> bool:
         if i == len(general):
             return j == len(specific)

@@ -89,7 +89,8 @@ def test_no_stack_uses_lockfile_by_default(prod: SynthesizedApp) -> None:
 
 def test_a_new_registry_line_gets_its_backend_with_no_further_code(monkeypatch: pytest.MonkeyPatch) -> None:
     from cdktf import Testing
-    import json
+
+    from tests.helpers import synth_json
 
     class ExtraStack(LgtmStack):
         pass
@@ -98,7 +99,7 @@ def test_a_new_registry_line_gets_its_backend_with_no_further_code(monkeypatch: 
     monkeypatch.setattr("components.registry.STACKS", (*STACKS, entry))
     app = Testing.app()
     built = build_stacks(app, load_config("prod"))
-    backend = json.loads(Testing.synth(built["99-extra"]))["terraform"]["backend"]["s3"]
+    backend = synth_json(built["99-extra"])["terraform"]["backend"]["s3"]
     assert backend == expected_backend("prod", "99-extra")
 
 
@@ -118,14 +119,14 @@ def test_environment_from_variable_and_context(monkeypatch: pytest.MonkeyPatch) 
 def test_default_tags_are_the_reserved_keys(prod: SynthesizedApp) -> None:
     """Validation refuses user tags of these keys (config.common DEFAULT_TAG_KEYS)."""
     from components.shared.stack import default_tags
-    from config.common import DEFAULT_TAG_KEYS
+    from config.names import DEFAULT_TAG_KEYS
 
     assert tuple(default_tags(prod.config, "00-bootstrap")) == DEFAULT_TAG_KEYS
 
 
 def test_resource_tags_are_only_the_reserved_keys(prod: SynthesizedApp, synthesized) -> None:
     """Validation counts RESOURCE_TAG_KEYS against AWS's 50 tags and refuses them as user tags."""
-    from config.common import RESOURCE_TAG_KEYS
+    from config.names import RESOURCE_TAG_KEYS
     from tests.variants import VARIANT
 
     for app in (prod, synthesized("prod", **VARIANT)):

@@ -1,6 +1,6 @@
 """The plan role reads what every stack refreshes, locks its state, and can change nothing.
 
-Checked against the same action table as the deploy policy (`components/deploy_permissions.py`):
+Checked against the same action table as the deploy policy (`tests/deploy_permissions.py`):
 every `read` action of every type of every stack is granted, no create/update/tag/delete action
 is, the only non-read actions are the lock's, and those only on lock items and `.tflock` files.
 The policy is evaluated (resources and conditions) for the ARNs the stacks create, as the deploy
@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from components.deploy_permissions import NAMED_SCOPES, REQUIRED_ACTIONS, missing_actions, policy_allows, scope_gaps
-from components.plan_permissions import LOCK_WRITES, mutating_actions, mutating_grants, non_read_actions
+from tests.deploy_permissions import NAMED_SCOPES, REQUIRED_ACTIONS, missing_actions, policy_allows, scope_gaps
+from tests.plan_checks import LOCK_WRITES, mutating_actions, mutating_grants, non_read_actions
 from tests.conftest import SynthesizedApp
 from tests.test_deploy_permissions import (
     ACCOUNT,
