@@ -312,6 +312,25 @@ def patch_s3_signature_check_with_iam_enforced() -> None:
     S3IAMRequest.check_signature = lambda self: None  # type: ignore[method-assign]
 
 
+def patch_unknown_resource_matches_scoped_statements() -> None:
+    """With IAM enforced, moto authorizes every service but S3 against the resource "*" (it does not
+    work out the ARN a call acts on), so an Allow scoped to an ARN (the lock table, a role, a log
+    group) never matches and every scoped permission is refused. A statement's Resource then
+    matches when moto does not know the resource: actions and conditions are still enforced for
+    every service, and resources for S3 (state objects); the resource scoping of the other
+    services is evaluated by tests/test_plan_permissions.py."""
+    from moto.iam.access_control import IAMPolicyStatement
+
+    original = IAMPolicyStatement._check_element_matches
+
+    def check_element_matches(self: IAMPolicyStatement, statement_element: Any, value: str) -> bool:
+        if statement_element == "Resource" and value == "*":
+            return True
+        return original(self, statement_element, value)
+
+    IAMPolicyStatement._check_element_matches = check_element_matches  # type: ignore[method-assign]
+
+
 @dataclass(frozen=True)
 class Patch:
     name: str
@@ -336,6 +355,7 @@ PATCHES: tuple[Patch, ...] = tuple(
         patch_efs_delete_file_system_policy,
         patch_dynamodb_update_table_sse,
         patch_s3_signature_check_with_iam_enforced,
+        patch_unknown_resource_matches_scoped_statements,
     )
 )
 _patched = threading.Lock()

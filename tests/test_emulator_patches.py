@@ -35,7 +35,7 @@ def client(emulator: EmulatorThread) -> Any:
 
 
 def test_every_patch_has_a_name_and_a_reason() -> None:
-    assert len(PATCHES) == 10
+    assert len(PATCHES) == 11
     for patch in PATCHES:
         assert patch.name.startswith("patch_") and len(patch.reason) > 60, patch
 
@@ -273,3 +273,38 @@ def test_with_iam_enforced_s3_still_checks_the_key_and_the_policy_but_not_the_si
     iam.delete_user_policy(UserName="sigcheck", PolicyName="list")
     iam.delete_access_key(UserName="sigcheck", AccessKeyId=key["AccessKeyId"])
     iam.delete_user(UserName="sigcheck")
+
+
+def test_with_iam_enforced_a_scoped_allow_admits_a_call_moto_cannot_place(emulator: EmulatorThread,
+                                                                            client: Any) -> None:
+    import urllib.request
+
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(TableName="patch-locks", KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+                          BillingMode="PAY_PER_REQUEST")
+    iam = client("iam")
+    iam.create_user(UserName="scoped")
+    iam.put_user_policy(UserName="scoped", PolicyName="lock", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["dynamodb:GetItem"],
+            "Resource": f"arn:aws:dynamodb:{REGION}:123456789012:table/patch-locks"}]}))
+    key = iam.create_access_key(UserName="scoped")["AccessKey"]
+    as_user = boto3.client("dynamodb", endpoint_url=emulator.url, region_name=REGION,
+                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+
+    def enforce(after: str) -> None:
+        request = urllib.request.Request(f"{emulator.url}/moto-api/reset-auth", data=after.encode(), method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        urllib.request.urlopen(request, timeout=10).close()
+
+    enforce("0")
+    try:
+        assert "Item" not in as_user.get_item(TableName="patch-locks", Key={"LockID": {"S": "a"}})
+        with pytest.raises(botocore.exceptions.ClientError, match="not authorized to perform: dynamodb:PutItem"):
+            as_user.put_item(TableName="patch-locks", Item={"LockID": {"S": "a"}})  # the action still decides
+    finally:
+        enforce("inf")
+    iam.delete_user_policy(UserName="scoped", PolicyName="lock")
+    iam.delete_access_key(UserName="scoped", AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName="scoped")
