@@ -301,15 +301,16 @@ def patch_dynamodb_update_table_sse() -> None:
     DynamoHandler.update_table = update_table  # type: ignore[method-assign]
 
 
-def patch_s3_signature_check_with_iam_enforced() -> None:
+def patch_signature_check_with_iam_enforced() -> None:
     """With IAM enforced (`/moto-api/reset-auth`, the e2e plan-role test only), moto recomputes each
-    S3 request's SigV4 signature and its result differs from what Terraform's S3 backend (AWS SDK
-    for Go v2) signed, so every state read answers 403 SignatureDoesNotMatch. S3 requests then skip
-    the signature comparison only: the access key must still be an IAM user's, and that user's
-    policies still decide every action. Without IAM enforced moto checks nothing, patch or not."""
-    from moto.iam.access_control import S3IAMRequest
+    request's SigV4 signature, and for REST paths with a query (S3 from Terraform's AWS SDK for Go v2,
+    EFS even from boto3) its result differs from what the client signed: every state read and EFS
+    describe answers 403 SignatureDoesNotMatch. Requests then skip the signature comparison only:
+    the access key must still be an IAM user's, and that user's policies still decide every action.
+    Without IAM enforced moto checks nothing, patch or not."""
+    from moto.iam.access_control import IAMRequestBase
 
-    S3IAMRequest.check_signature = lambda self: None  # type: ignore[method-assign]
+    IAMRequestBase.check_signature = lambda self: None  # type: ignore[method-assign]
 
 
 def patch_unknown_resource_matches_scoped_statements() -> None:
@@ -354,7 +355,7 @@ PATCHES: tuple[Patch, ...] = tuple(
         patch_efs_put_backup_policy,
         patch_efs_delete_file_system_policy,
         patch_dynamodb_update_table_sse,
-        patch_s3_signature_check_with_iam_enforced,
+        patch_signature_check_with_iam_enforced,
         patch_unknown_resource_matches_scoped_statements,
     )
 )

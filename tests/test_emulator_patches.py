@@ -261,6 +261,11 @@ def test_with_iam_enforced_s3_still_checks_the_key_and_the_policy_but_not_the_si
 
     enforce("0")
     try:
+        efs = boto3.client("efs", endpoint_url=emulator.url, region_name=REGION, aws_access_key_id=key["AccessKeyId"],
+                           aws_secret_access_key=key["SecretAccessKey"])
+        # EFS's signature moto recomputes wrongly even for boto3: the policy answers, not the signature.
+        with pytest.raises(botocore.exceptions.ClientError, match="not authorized to perform"):
+            efs.describe_file_systems()
         # A signature moto computes differently (here: a wrong secret) no longer decides ...
         assert s3("not-the-secret").list_objects_v2(Bucket=bucket)["KeyCount"] == 0
         # ... the policy still does, and so does the key.
