@@ -16,8 +16,6 @@ Interface for later stacks: `vpc_id`, `vpc_cidr`, `public_subnet_ids`,
 
 from __future__ import annotations
 
-import json
-
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -39,6 +37,7 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from components.shared.cidrs import ANYWHERE_IPV4
+from components.shared.policy import policy_document
 from components.shared.stack import LgtmStack
 from config.common import Config, ExistingVpc, NetworkConfig
 
@@ -170,19 +169,19 @@ class NetworkStack(LgtmStack):
         role = IamRole(
             self, "flow-log-role", name=cfg.resource_name("vpc-flow-logs"),
             description="VPC flow logs delivery to its own log group",
-            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            assume_role_policy=policy_document([{
                 "Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
                 "Action": "sts:AssumeRole",
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }]}),
+            }]),
         )
         IamRolePolicy(
             self, "flow-log-role-policy", name=cfg.resource_name("vpc-flow-logs"), role=role.id,
-            policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            policy=policy_document([{
                 "Sid": "WriteOwnLogGroup", "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 "Resource": [log_group.arn, f"{log_group.arn}:log-stream:*"],
-            }]}),
+            }]),
         )
         FlowLog(self, "flow-log", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
                 log_destination=log_group.arn, iam_role_arn=role.arn,
