@@ -122,6 +122,21 @@ class NetworkStack(LgtmStack):
             public_subnets.append(public)
             private_subnets.append(private)
 
+        nat_gateways = self._nat_gateways(network, public_subnets, igw)
+        private_route_table_ids = self._private_routes(network, vpc, private_subnets, nat_gateways)
+
+        if network.flow_log_retention_days is not None:
+            self._flow_logs(vpc, network.flow_log_retention_days)
+
+        self.vpc_id = vpc.id
+        self.vpc_cidr = vpc.cidr_block
+        self.public_subnet_ids = [subnet.id for subnet in public_subnets]
+        self.private_subnet_ids = [subnet.id for subnet in private_subnets]
+        return private_route_table_ids
+
+    def _nat_gateways(self, network: NetworkConfig, public_subnets: list[Subnet],
+                      igw: InternetGateway) -> list[NatGateway]:
+        cfg = self.config
         # One NAT gateway in the first public subnet, or one per AZ so an AZ outage
         # does not cut the other AZ's tasks off from image pulls and AWS APIs.
         nat_count = len(public_subnets) if network.nat_gateway_per_az else 1
@@ -136,7 +151,11 @@ class NetworkStack(LgtmStack):
                 tags={"Name": cfg.resource_name(f"nat-{zone}")},
                 depends_on=[igw],
             ))
+        return nat_gateways
 
+    def _private_routes(self, network: NetworkConfig, vpc: Vpc, private_subnets: list[Subnet],
+                        nat_gateways: list[NatGateway]) -> list[str]:
+        cfg = self.config
         # One private route table per AZ either way, so switching NAT modes only moves routes.
         private_route_table_ids: list[str] = []
         for index, zone in enumerate(network.availability_zones):
@@ -148,14 +167,6 @@ class NetworkStack(LgtmStack):
             RouteTableAssociation(self, f"private-subnet-{index}-route-table",
                                   subnet_id=private_subnets[index].id, route_table_id=table.id)
             private_route_table_ids.append(table.id)
-
-        if network.flow_log_retention_days is not None:
-            self._flow_logs(vpc, network.flow_log_retention_days)
-
-        self.vpc_id = vpc.id
-        self.vpc_cidr = vpc.cidr_block
-        self.public_subnet_ids = [subnet.id for subnet in public_subnets]
-        self.private_subnet_ids = [subnet.id for subnet in private_subnets]
         return private_route_table_ids
 
     def _flow_logs(self, vpc: Vpc, retention_days: int) -> None:

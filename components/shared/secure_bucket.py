@@ -86,6 +86,19 @@ class SecureBucket(Construct):
             block_public_acls=True, block_public_policy=True,
             ignore_public_acls=True, restrict_public_buckets=True,
         )
+        self._encryption(bucket_id, kms_key_arn)
+        if access_log_bucket:
+            S3BucketLoggingA(self, "access-logging", bucket=bucket_id,
+                             target_bucket=access_log_bucket, target_prefix=f"{bucket_name}/")
+        # The policy waits for the public-access block: S3 rejects concurrent bucket edits.
+        S3BucketPolicy(
+            self, "tls-only", bucket=bucket_id,
+            policy=deny_insecure_transport_policy(self.arn),
+            depends_on=[self.public_access_block],
+        )
+        self._versioning_and_lifecycle(bucket_id, noncurrent_version_expiration_days, abort_incomplete_multipart_days)
+
+    def _encryption(self, bucket_id: str, kms_key_arn: str | None) -> None:
         S3BucketServerSideEncryptionConfigurationA(
             self, "encryption", bucket=bucket_id,
             rule=[S3BucketServerSideEncryptionConfigurationRuleA(
@@ -98,15 +111,9 @@ class SecureBucket(Construct):
                 bucket_key_enabled=True,
             )],
         )
-        if access_log_bucket:
-            S3BucketLoggingA(self, "access-logging", bucket=bucket_id,
-                             target_bucket=access_log_bucket, target_prefix=f"{bucket_name}/")
-        # The policy waits for the public-access block: S3 rejects concurrent bucket edits.
-        S3BucketPolicy(
-            self, "tls-only", bucket=bucket_id,
-            policy=deny_insecure_transport_policy(self.arn),
-            depends_on=[self.public_access_block],
-        )
+
+    def _versioning_and_lifecycle(self, bucket_id: str, noncurrent_version_expiration_days: int,
+                                  abort_incomplete_multipart_days: int) -> None:
         # Always versioned: an overwritten state file or block must stay recoverable.
         versioning = S3BucketVersioningA(
             self, "versioning", bucket=bucket_id,
