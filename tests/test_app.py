@@ -125,3 +125,16 @@ def test_resource_tags_are_only_the_reserved_keys(prod: SynthesizedApp, synthesi
                 for name, body in found.items():
                     keys = set(body.get("tags") or {})
                     assert keys <= set(RESOURCE_TAG_KEYS), f"{stack_id} {resource_type}.{name}: {keys}"
+
+
+def test_a_stack_wired_to_the_wrong_earlier_stack_is_named() -> None:
+    from cdktf import Testing
+
+    from components.network import NetworkStack
+    from components.registry import earlier
+    from components.storage import StorageStack
+
+    built = build_stacks(Testing.app(), load_config("prod"))
+    assert isinstance(earlier(built, "10-network", NetworkStack), NetworkStack)
+    with pytest.raises(TypeError, match="10-network is a NetworkStack, not a StorageStack"):
+        earlier(built, "10-network", StorageStack)
