@@ -11,17 +11,18 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from cdktf import App, Testing  # noqa: E402
+if TYPE_CHECKING:
+    from components.shared.stack import LgtmStack
+    from config.common import Config
 
-from components.registry import build_stacks  # noqa: E402
-from components.shared.stack import LgtmStack  # noqa: E402
-from config.common import Config, load_config  # noqa: E402
+# cdktf and the provider (~12 s to import) load on first use, not with this file: pytest-xdist's
+# controller process (`make unit`) reads conftest.py but runs no test, so it never pays for them.
 
 SYNTH_COUNT = {"full_app": 0}
 
@@ -47,11 +48,17 @@ class SynthesizedApp:
     def testing_synth(self, stack_id: str) -> dict[str, Any]:
         """`Testing.synth` of one stack object (cached): what the property tests assert on."""
         if stack_id not in self._per_stack:
+            from cdktf import Testing
+
             self._per_stack[stack_id] = json.loads(Testing.synth(self.stacks[stack_id]))
         return self._per_stack[stack_id]
 
 
 def synthesize(config: Config, outdir: Path, adoption_from: Path) -> SynthesizedApp:
+    from cdktf import App
+
+    from components.registry import build_stacks
+
     app = App(outdir=str(outdir), skip_validation=False)
     stacks = build_stacks(app, config, adoption_from=adoption_from)
     app.synth()
@@ -70,6 +77,8 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Synth
     no_adoption = tmp_path_factory.mktemp("no-adoption")
 
     def get(environment: str = "prod", **overrides: object) -> SynthesizedApp:
+        from config.common import load_config
+
         key = (environment, repr(sorted(overrides.items())))
         if key not in cache:
             outdir = tmp_path_factory.mktemp(f"synth-{environment}")
