@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 # controller process (`make unit`) reads conftest.py but runs no test, so it never pays for them.
 
 SYNTH_COUNT = {"full_app": 0}
+SYNTHESIZED_CONFIGS: set[tuple[str, str]] = set()
+"""The distinct (environment, overrides) the session fixture synthesized in this process."""
 
 
 @dataclass
@@ -81,6 +83,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Synth
 
         key = (environment, repr(sorted(overrides.items())))
         if key not in cache:
+            SYNTHESIZED_CONFIGS.add(key)
             outdir = tmp_path_factory.mktemp(f"synth-{environment}")
             cache[key] = synthesize(load_config(environment, **overrides), outdir, no_adoption)
         return cache[key]
@@ -109,7 +112,30 @@ def only(stack: dict[str, Any], resource_type: str) -> dict[str, Any]:
     return next(iter(found.values()))
 
 
+def synth_count_line(counts: dict[str, tuple[int, int]]) -> str:
+    """`gw0 7 for 7 configs, gw1 5 for 5 configs`: synths against distinct configs, per process."""
+    return ", ".join(f"{name} {synths} for {configs} configs" for name, (synths, configs) in sorted(counts.items()))
+
+
+WORKER_SYNTHS: dict[str, tuple[int, int]] = {}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # A pytest-xdist worker hands its counts to the controller, which prints them.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["lgtm_synths"] = (SYNTH_COUNT["full_app"], len(SYNTHESIZED_CONFIGS))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    synths = getattr(node, "workeroutput", {}).get("lgtm_synths")
+    if synths is not None:
+        WORKER_SYNTHS[node.gateway.id] = tuple(synths)  # type: ignore[assignment]
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    # `make bench` reads this line to count full-app synths per test session.
+    # `make bench` reads this line: each process synthesizes each config it needs once.
     if os.environ.get("LGTM_REPORT_SYNTH_COUNT"):
-        terminalreporter.write_line(f"full-app synths this session: {SYNTH_COUNT['full_app']}")
+        counts = WORKER_SYNTHS or {"session": (SYNTH_COUNT["full_app"], len(SYNTHESIZED_CONFIGS))}
+        terminalreporter.write_line(f"full-app synths: {synth_count_line(counts)}")
