@@ -35,11 +35,11 @@ from components.network import NetworkStack
 from components.security_groups import SecurityGroupsStack
 from components.service_configs import loki
 from components.shared.stack import LgtmStack
-from config.common import Config, ServiceConfig, Target
+from config.common import LOKI, MIMIR, PYROSCOPE, TEMPO, Config, ServiceConfig, Target
 
 # Health-check cadence: a target is in service after 2 good checks (~30 s), out after 3 bad.
-HEALTH_CHECK_INTERVAL_SECONDS = 15
-HEALTH_CHECK_TIMEOUT_SECONDS = 5
+TARGET_HEALTH_INTERVAL_SECONDS = 15
+TARGET_HEALTH_TIMEOUT_SECONDS = 5
 HEALTHY_THRESHOLD = 2
 UNHEALTHY_THRESHOLD = 3
 # Single-replica backends: drain quickly so a replacement task takes over without a long gap.
@@ -72,15 +72,15 @@ def public_prefix(svc: ServiceConfig) -> str:
 
 def client_endpoints(cfg: Config, base_url: str) -> dict[str, str]:
     """What a client configures, from config's routes (`base_url` is scheme://<ALB DNS>)."""
-    mimir_push = routed_path(cfg, "mimir", api_port=True)
+    mimir_push = routed_path(cfg, MIMIR, api_port=True)
     # Tempo's target off its HTTP API port is its OTLP HTTP receiver.
-    otlp_traces = routed_path(cfg, "tempo", api_port=False)
+    otlp_traces = routed_path(cfg, TEMPO, api_port=False)
     return {
         "grafana_url": f"{base_url}/",
         "otlp_traces_endpoint": f"{base_url}{otlp_traces}",
         "mimir_remote_write_url": f"{base_url}{mimir_push}",
-        "loki_push_url": f"{base_url}{cfg.service('loki').path_prefix}{loki.PUSH_PATH}",
-        "pyroscope_url": f"{base_url}{public_prefix(cfg.service('pyroscope'))}",
+        "loki_push_url": f"{base_url}{cfg.service(LOKI).path_prefix}{loki.PUSH_PATH}",
+        "pyroscope_url": f"{base_url}{public_prefix(cfg.service(PYROSCOPE))}",
     }
 
 
@@ -132,8 +132,8 @@ class AlbStack(LgtmStack):
                     path=target.health_check_path,
                     port=str(target.health_check_port) if target.health_check_port else "traffic-port",
                     matcher="200",
-                    interval=HEALTH_CHECK_INTERVAL_SECONDS,
-                    timeout=HEALTH_CHECK_TIMEOUT_SECONDS,
+                    interval=TARGET_HEALTH_INTERVAL_SECONDS,
+                    timeout=TARGET_HEALTH_TIMEOUT_SECONDS,
                     healthy_threshold=HEALTHY_THRESHOLD,
                     unhealthy_threshold=UNHEALTHY_THRESHOLD,
                 ),

@@ -38,7 +38,6 @@ class BootstrapStack(LgtmStack):
         self.state_bucket = SecureBucket(
             self, "state-bucket",
             bucket_name=state.state_bucket,
-            versioned=True,
             noncurrent_version_expiration_days=state.noncurrent_version_expiration_days,
             prevent_destroy=True,
             kms_key_arn=state.kms_key_arn,

@@ -15,7 +15,7 @@
   characters (whitespace not counted), so the statements are packed, in order, into
   as few policies as fit: `<name>`, `<name>-2`, ...
 
-`components/deploy_permissions.py` lists, independently, what each Terraform type
+`tests/deploy_permissions.py` lists, independently, what each Terraform type
 needs; `tests/test_deploy_permissions.py` checks this policy against it.
 
 The role can update this policy (00-bootstrap is deployable from the workflow, as the
@@ -38,7 +38,6 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from components.network import NetworkStack
 from config.common import Config
 
 Statement = dict[str, Any]
@@ -127,7 +126,7 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
     project_roles = arn("iam", f"role/{cfg.resource_name('*')}", regional=False)
     deploy_role_name = cfg.github.existing_role_name or cfg.github.deploy_role_name
     elb_name = cfg.short_name("*")
-    flow_log_group = NetworkStack.flow_log_group_name(cfg)
+    flow_log_group = cfg.flow_log_group
 
     return [
         # --- Terraform state: every stack's backend ------------------------------------

@@ -29,18 +29,16 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 from components.shared.stack import LgtmStack
-from components.storage import MIMIR, StorageStack
-from config.common import Config, ServiceConfig
+from components.storage import StorageStack
+from config.common import COLLECTOR_KIND, MIMIR, TEMPO, Config, ServiceConfig
 
 Statement = dict[str, Any]
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
-COLLECTOR = "alloy"
-"""The service that discovers the others' tasks."""
 
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation")
 # Tempo tags the objects it writes (its documented S3 permissions include these).
-EXTRA_OBJECT_ACTIONS: dict[str, tuple[str, ...]] = {"tempo": ("s3:GetObjectTagging", "s3:PutObjectTagging")}
+EXTRA_OBJECT_ACTIONS: dict[str, tuple[str, ...]] = {TEMPO: ("s3:GetObjectTagging", "s3:PutObjectTagging")}
 DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
 
@@ -138,7 +136,7 @@ class IamStack(LgtmStack):
                 "Condition": {"StringEquals": {
                     "elasticfilesystem:AccessPointArn": self.storage.access_point_arns[svc.name]}},
             })
-        if svc.service_kind == COLLECTOR:
+        if svc.service_kind == COLLECTOR_KIND:
             cluster = self.config.cluster_name
             statements.extend([
                 # ListTasks takes no resource ARN; the condition pins it to this cluster.

@@ -38,10 +38,10 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
+from components.shared.cidrs import ANYWHERE_IPV4
 from components.shared.stack import LgtmStack
 from config.common import Config, ExistingVpc, NetworkConfig
 
-ANYWHERE_IPV4 = "0.0.0.0/0"
 
 
 def s3_service_name(region: str) -> str:
@@ -158,14 +158,13 @@ class NetworkStack(LgtmStack):
         self.vpc_cidr = vpc.cidr_block
         self.public_subnet_ids = [subnet.id for subnet in public_subnets]
         self.private_subnet_ids = [subnet.id for subnet in private_subnets]
-        self.nat_gateways = nat_gateways
         return private_route_table_ids
 
     def _flow_logs(self, vpc: Vpc, retention_days: int) -> None:
         """All accepted and rejected traffic of the VPC, to a CloudWatch log group of its own."""
         cfg = self.config
         log_group = CloudwatchLogGroup(
-            self, "flow-log-group", name=self.flow_log_group_name(cfg),
+            self, "flow-log-group", name=cfg.flow_log_group,
             retention_in_days=retention_days, kms_key_id=cfg.ecs.log_kms_key_arn,
         )
         account_id = DataAwsCallerIdentity(self, "account").account_id
@@ -190,10 +189,6 @@ class NetworkStack(LgtmStack):
                 log_destination=log_group.arn, iam_role_arn=role.arn,
                 tags={"Name": cfg.resource_name("vpc")})
 
-    @staticmethod
-    def flow_log_group_name(cfg: Config) -> str:
-        return f"/vpc/{cfg.project}-{cfg.environment}/flow-logs"
-
     def _look_up_vpc(self, existing: ExistingVpc) -> list[str]:
         """Data sources for an existing VPC; returns the route tables config names for the endpoint."""
         vpc = DataAwsVpc(self, "vpc", id=existing.vpc_id)
@@ -207,5 +202,4 @@ class NetworkStack(LgtmStack):
         self.vpc_cidr = vpc.cidr_block
         self.public_subnet_ids = look_up("public", existing.public_subnet_ids)
         self.private_subnet_ids = look_up("private", existing.private_subnet_ids)
-        self.nat_gateways = []
         return list(existing.private_route_table_ids)

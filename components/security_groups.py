@@ -28,10 +28,10 @@ from constructs import Construct
 
 from components.network import NetworkStack
 from components.storage import StorageStack
+from components.shared.cidrs import ANYWHERE_IPV4
 from components.shared.stack import LgtmStack
 from config.common import Config
 
-ANYWHERE_IPV4 = "0.0.0.0/0"
 AWS_API_PORT = 443
 """Where image registries and AWS APIs listen: fixed by AWS, whatever port the ALB serves HTTPS on."""
 TCP = "tcp"

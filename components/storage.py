@@ -38,8 +38,6 @@ from components.shared.secure_bucket import SecureBucket
 from components.shared.stack import LgtmStack
 from config.common import Config, ServiceConfig
 
-MIMIR = "mimir"
-
 
 def efs_tls_only_policy(file_system_arn: str) -> str:
     """Refuse NFS clients that do not use TLS (ECS mounts with transit encryption).
@@ -87,7 +85,6 @@ class StorageStack(LgtmStack):
         return SecureBucket(
             self, f"{svc.name}-bucket",
             bucket_name=self.config.data_bucket(svc.name),
-            versioned=True,
             noncurrent_version_expiration_days=storage.noncurrent_version_expiration_days,
             abort_incomplete_multipart_days=storage.abort_incomplete_multipart_days,
             kms_key_arn=storage.kms_key_arn,
@@ -116,11 +113,9 @@ class StorageStack(LgtmStack):
                         backup_policy=EfsBackupPolicyBackupPolicy(status="ENABLED"))
         EfsFileSystemPolicy(self, "file-system-policy", file_system_id=file_system.id,
                             policy=efs_tls_only_policy(file_system.arn))
-        self.mount_targets = [
+        for index, subnet_id in enumerate(network.private_subnet_ids):
             EfsMountTarget(self, f"mount-target-{index}", file_system_id=file_system.id,
                            subnet_id=subnet_id, security_groups=[efs_group.id])
-            for index, subnet_id in enumerate(network.private_subnet_ids)
-        ]
 
         self.access_points: dict[str, EfsAccessPoint] = {}
         for svc in cfg.efs_services:
@@ -139,8 +134,6 @@ class StorageStack(LgtmStack):
                 tags={"Name": cfg.resource_name(svc.name), "Service": svc.name},
             )
 
-        self.file_system = file_system
-        self.efs_security_group = efs_group
         self.file_system_id = file_system.id
         self.file_system_arn = file_system.arn
         self.efs_security_group_id = efs_group.id

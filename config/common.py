@@ -15,30 +15,34 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Mapping
 
-PROJECT = "lgtm-ecs"
-# The seed's state layout belongs to prod; other environments derive theirs.
-LEGACY_ENVIRONMENT = "prod"
-DEFAULT_ENVIRONMENT = LEGACY_ENVIRONMENT
-ENVIRONMENTS: tuple[str, ...] = (LEGACY_ENVIRONMENT, "staging")
-"""Every environment this project deploys. A name outside it is a typo (`stagign`) and stops
-synth; adding one is one entry here (README "Configuration")."""
-OWN_ACCOUNT_ENVIRONMENTS: tuple[str, ...] = ()
-"""Environments other than prod that live in an AWS account of their own: they create the GitHub
-OIDC provider as prod does (an account holds one per URL; the others look prod's up)."""
-ENVIRONMENT_VARIABLE = "LGTM_ENVIRONMENT"
-ENVIRONMENT_CONTEXT_KEY = "environment"
-CDKTF_JSON = Path(__file__).resolve().parent.parent / "cdktf.json"
-NAME_PREFIX = "jsj-lgtm"
-CORE_SERVICES = ("grafana", "mimir", "loki", "tempo", "pyroscope", "alloy")
-COLLECTOR_KIND = "alloy"
-DEFAULT_TAG_KEYS = ("Project", "Environment", "ManagedBy", "Stack")
-"""Tags every resource gets from the provider (components/shared/stack.py `default_tags`). The
-deploy policy's conditions read `Environment`, so user tags may not redefine any of them."""
-RESOURCE_TAG_KEYS = ("Name", "Service", "Tier")
-"""Tags the stacks set on single resources; they win over a user tag of the same key."""
-# The GitHub deploy access is account-wide: prod keeps the seed's names, others get their own.
-DEPLOY_ROLE_NAME = "jsj-github-action-lgtm"
-DEPLOY_POLICY_NAME = "jsj_github_action_LGTM"
+from config import validation
+from config.validation import ConfigError, Violation
+from config.names import (  # re-exported: `from config.common import ...` keeps working
+    PROJECT,
+    LEGACY_ENVIRONMENT,
+    DEFAULT_ENVIRONMENT,
+    ENVIRONMENTS,
+    OWN_ACCOUNT_ENVIRONMENTS,
+    ENVIRONMENT_VARIABLE,
+    ENVIRONMENT_CONTEXT_KEY,
+    CDKTF_JSON,
+    NAME_PREFIX,
+    GRAFANA,
+    MIMIR,
+    LOKI,
+    TEMPO,
+    PYROSCOPE,
+    ALLOY,
+    CORE_SERVICES,
+    COLLECTOR_KIND,
+    MIMIR_PUSH_PATH,
+    DEFAULT_TAG_KEYS,
+    RESOURCE_TAG_KEYS,
+    DEPLOY_ROLE_NAME,
+    DEPLOY_POLICY_NAME,
+    environment_names,
+)
+
 
 
 @dataclass(frozen=True)
@@ -130,8 +134,8 @@ class RetentionConfig:
 
     def by_service(self) -> dict[str, int]:
         """Retention (days) per backend service name."""
-        return {"mimir": self.metrics_days, "loki": self.logs_days, "tempo": self.traces_days,
-                "pyroscope": self.profiles_days}
+        return {MIMIR: self.metrics_days, LOKI: self.logs_days, TEMPO: self.traces_days,
+                PYROSCOPE: self.profiles_days}
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ class LegacyReadTenants:
 
     def by_service(self) -> dict[str, tuple[str, ...]]:
         """Legacy tenants per backend service name (the backends that can federate tenants)."""
-        return {"mimir": self.metrics, "loki": self.logs, "tempo": self.traces}
+        return {MIMIR: self.metrics, LOKI: self.logs, TEMPO: self.traces}
 
 
 @dataclass(frozen=True)
@@ -366,52 +370,52 @@ class GitHubConfig:
 def _default_services() -> tuple[ServiceConfig, ...]:
     return (
         ServiceConfig(
-            name="grafana", image="grafana/grafana", tag="11.4.0", cpu=512, memory=1024,
+            name=GRAFANA, image="grafana/grafana", tag="11.4.0", cpu=512, memory=1024,
             http_port=3000, readiness_path="/api/health",
             # uid/gid 472 is the grafana user of the upstream image (its USER).
             user="472",
             efs=EfsVolume(container_path="/var/lib/grafana", root_directory="/grafana", uid=472, gid=472),
-            targets=(Target(name="grafana", port=3000, health_check_path="/api/health"),),
+            targets=(Target(name=GRAFANA, port=3000, health_check_path="/api/health"),),
         ),
         ServiceConfig(
-            name="mimir", image="grafana/mimir", tag="2.14.2", cpu=1024, memory=2048,
+            name=MIMIR, image="grafana/mimir", tag="2.14.2", cpu=1024, memory=2048,
             http_port=8080, object_storage=True, readiness_path="/ready",
             # The distroless image runs as root by default; its static binary needs no user of its own.
             user="10001:10001",
-            targets=(Target(name="mimir", port=8080, health_check_path="/ready",
-                            paths=("/api/v1/push",), priority=100),),
+            targets=(Target(name=MIMIR, port=8080, health_check_path="/ready",
+                            paths=(MIMIR_PUSH_PATH,), priority=100),),
         ),
         ServiceConfig(
-            name="loki", image="grafana/loki", tag="3.3.2", cpu=1024, memory=2048,
+            name=LOKI, image="grafana/loki", tag="3.3.2", cpu=1024, memory=2048,
             http_port=3100, object_storage=True, readiness_path="/ready",
             user="10001:10001",  # the image's loki user (USER 10001)
-            targets=(Target(name="loki", port=3100, health_check_path="/ready",
+            targets=(Target(name=LOKI, port=3100, health_check_path="/ready",
                             paths=("/loki/*",), priority=200),),
         ),
         ServiceConfig(
-            name="tempo", image="grafana/tempo", tag="2.7.1", cpu=1024, memory=2048,
+            name=TEMPO, image="grafana/tempo", tag="2.7.1", cpu=1024, memory=2048,
             http_port=3200, object_storage=True, readiness_path="/ready", path_prefix="/tempo",
             user="10001:10001",  # the image's tempo user (USER 10001:10001)
             targets=(
                 Target(name="tempo-otlp", port=4318, health_check_path="/ready",
                        health_check_port=3200, paths=("/v1/traces",), priority=300),
-                Target(name="tempo", port=3200, health_check_path="/ready",
+                Target(name=TEMPO, port=3200, health_check_path="/ready",
                        paths=("/tempo/*",), priority=400),
             ),
         ),
         ServiceConfig(
-            name="pyroscope", image="grafana/pyroscope", tag="1.10.0", cpu=512, memory=1024,
+            name=PYROSCOPE, image="grafana/pyroscope", tag="1.10.0", cpu=512, memory=1024,
             http_port=4041, object_storage=True, readiness_path="/ready",
             user="10001:10001",  # the image's pyroscope user (USER pyroscope, 10001)
             # Pyroscope runs unprefixed (its distributor calls the ingester without any prefix);
             # the proxy serves it under /pyroscope on 4040, the port the ALB target group has
             # always used, so taking over a running deployment replaces no target group.
             prefix_proxy=PrefixProxy(prefix="/pyroscope", port=4040),
-            targets=(Target(name="pyroscope", port=4040, health_check_path="/pyroscope/ready",
+            targets=(Target(name=PYROSCOPE, port=4040, health_check_path="/pyroscope/ready",
                             paths=("/pyroscope/*",), priority=500),),
         ),
         ServiceConfig(
-            name="alloy", image="grafana/alloy", tag="v1.5.1", cpu=512, memory=1024,
+            name=ALLOY, image="grafana/alloy", tag="v1.5.1", cpu=512, memory=1024,
             http_port=12345, readiness_path="/-/ready", stateful=False,
             # No user: the image runs as root and upstream calls its non-root mode (uid 473)
             # experimental; its root filesystem is read-only all the same.
@@ -455,9 +459,7 @@ class Config:
         return "|".join((self.tenant_id, *self.legacy_read_tenants.by_service()[service]))
 
     def __post_init__(self) -> None:
-        from config.validation import validate
-
-        validate(self)
+        validation.validate(self)
 
     # Names are derived here, once, so stacks and tests agree on them.
     def resource_name(self, suffix: str) -> str:
@@ -482,6 +484,11 @@ class Config:
     @property
     def log_group_prefix(self) -> str:
         return f"/ecs/{self.project}-{self.environment}/"
+
+    @property
+    def flow_log_group(self) -> str:
+        """10-network's VPC flow-log group (00-bootstrap's deploy policy names it too)."""
+        return f"/vpc/{self.project}-{self.environment}/flow-logs"
 
     def service(self, name: str) -> ServiceConfig:
         for svc in self.services:
@@ -520,27 +527,24 @@ def default_github(environment: str) -> GitHubConfig:
     unless it is one of OWN_ACCOUNT_ENVIRONMENTS."""
     if environment == LEGACY_ENVIRONMENT:
         return GitHubConfig()
-    return GitHubConfig(deploy_role_name=f"{DEPLOY_ROLE_NAME}-{environment}",
-                        deploy_policy_name=f"{DEPLOY_POLICY_NAME}_{environment}",
+    names = environment_names(environment)
+    return GitHubConfig(deploy_role_name=names.deploy_role_name, deploy_policy_name=names.deploy_policy_name,
                         create_oidc_provider=environment in OWN_ACCOUNT_ENVIRONMENTS)
 
 
 def default_state(environment: str) -> StateConfig:
-    legacy = environment == LEGACY_ENVIRONMENT
+    names = environment_names(environment)
     return StateConfig(
-        bootstrap_bucket=f"{NAME_PREFIX}-terraform-bootstrap",
-        bootstrap_state_key="bootstrap/terraform.tfstate" if legacy
-        else f"bootstrap/{environment}/terraform.tfstate",
-        state_bucket=f"{NAME_PREFIX}-terraform-state-{environment}",
-        lock_table=f"{NAME_PREFIX}-terraform-lock-{environment}",
-        state_key_prefix=f"{PROJECT}/{environment}",
+        bootstrap_bucket=names.bootstrap_bucket,
+        bootstrap_state_key=names.bootstrap_state_key,
+        state_bucket=names.state_bucket,
+        lock_table=names.lock_table,
+        state_key_prefix=names.state_key_prefix,
     )
 
 
 def load_config(environment: str = DEFAULT_ENVIRONMENT, **overrides: object) -> Config:
     """The config of one environment; keyword overrides replace top-level fields."""
-    from config.validation import ConfigError, Violation
-
     known = {f.name for f in fields(Config)}
     unknown = [Violation(name, f"is not a Config field (known: {sorted(known)})", value)
                for name, value in overrides.items() if name not in known]
@@ -567,8 +571,6 @@ VARIABLE_SOURCE = f"${ENVIRONMENT_VARIABLE}"
 def project_context_environment(path: Path = CDKTF_JSON) -> object | None:
     """cdktf.json's `context.environment`: what `npx cdktf synth` hands the app. `python main.py`
     and the operator scripts read it here, so every path selects the same environment."""
-    from config.validation import ConfigError, Violation
-
     try:
         context = json.loads(path.read_text()).get("context") or {}
     except FileNotFoundError:
@@ -585,8 +587,6 @@ def selected_environment(context_value: object | None = None, *, environ: Mappin
     Either must name one of `ENVIRONMENTS`: an empty, false or unknown value stops with a message
     naming where it came from, and so do two values that differ (neither silently wins).
     """
-    from config.validation import ConfigError, Violation
-
     variables = os.environ if environ is None else environ
     given = [(source, value) for source, value in ((context_source, context_value),
                                                     (VARIABLE_SOURCE, variables.get(ENVIRONMENT_VARIABLE)))

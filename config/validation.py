@@ -31,6 +31,16 @@ import typing
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
+from config.names import (
+    COLLECTOR_KIND,
+    CORE_SERVICES,
+    DEFAULT_TAG_KEYS,
+    ENVIRONMENTS,
+    RESOURCE_TAG_KEYS,
+    environment_names,
+)
+from config.service_kinds import CONFIG_MOUNT, KINDS, TMP_DIR
+
 if TYPE_CHECKING:
     from config.common import Config, ServiceConfig, Target
 
@@ -330,7 +340,7 @@ def _type_violations(path: str, value: object, annotation: Any) -> Iterator[Viol
             yield Violation(path, f"must be {_a(_describe(annotation))}", value)
             return
         yield from _type_violations(path, value, inner)
-    elif dataclasses.is_dataclass(annotation):
+    elif isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
         if not isinstance(value, annotation):
             yield Violation(path, f"must be {_a(_describe(annotation))}", value)
             return
@@ -376,8 +386,6 @@ def _is_type_violation(violation: Violation) -> bool:
 
 
 def _identity(cfg: Config) -> Iterator[Violation]:
-    from config.common import ENVIRONMENTS
-
     yield from check_pattern("project", cfg.project, _PROJECT, PROJECT_RULE)
     yield from check_pattern("environment", cfg.environment, _ENVIRONMENT, ENVIRONMENT_RULE)
     if cfg.environment not in ENVIRONMENTS:
@@ -408,8 +416,6 @@ def _legacy_tenants(cfg: Config) -> Iterator[Violation]:
 
 
 def _tags(cfg: Config) -> Iterator[Violation]:
-    from config.common import DEFAULT_TAG_KEYS, RESOURCE_TAG_KEYS
-
     stack_keys = {key.lower(): key for key in (*DEFAULT_TAG_KEYS, *RESOURCE_TAG_KEYS)}
     for key, value in cfg.tags.items():
         field = f"tags[{key!r}]"
@@ -457,24 +463,20 @@ def _account_wide_names(cfg: Config) -> dict[str, object]:
 
 
 def _defaults_of(environment: str) -> dict[str, object]:
-    from config.common import default_github, default_state
-
-    state, github = default_state(environment), default_github(environment)
+    names = environment_names(environment)
     return {
-        "state.state_bucket": state.state_bucket,
-        "state.lock_table": state.lock_table,
-        "state.state_key_prefix": state.state_key_prefix,
-        "state.bootstrap_state_key": (state.bootstrap_bucket, state.bootstrap_state_key),
-        "github.deploy_role_name": github.deploy_role_name,
-        "github.deploy_policy_name": github.deploy_policy_name,
+        "state.state_bucket": names.state_bucket,
+        "state.lock_table": names.lock_table,
+        "state.state_key_prefix": names.state_key_prefix,
+        "state.bootstrap_state_key": (names.bootstrap_bucket, names.bootstrap_state_key),
+        "github.deploy_role_name": names.deploy_role_name,
+        "github.deploy_policy_name": names.deploy_policy_name,
     }
 
 
 def _environment_isolation(cfg: Config) -> Iterator[Violation]:
     """Another known environment's state, lock and deploy names are not ours to use (staging built
     with `default_state("prod")` would write prod's state under prod's lock)."""
-    from config.common import ENVIRONMENTS
-
     ours = _account_wide_names(cfg)
     for other in ENVIRONMENTS:
         if other == cfg.environment:
@@ -623,11 +625,8 @@ def _nested(path: str, other: str) -> bool:
 
 def _task_mounts(svc: ServiceConfig) -> list[str]:
     """Where 60-ecs mounts the task's config volume and scratch volumes in the service container."""
-    from components.service_configs import RENDERERS
-    from components.service_configs.common import CONFIG_MOUNT
-
-    renderer = RENDERERS.get(svc.service_kind)
-    return [CONFIG_MOUNT, "/tmp", *(renderer.SCRATCH_DIRS if renderer is not None else ())]
+    kind = KINDS.get(svc.service_kind)
+    return [CONFIG_MOUNT, TMP_DIR, *(kind.scratch_dirs if kind is not None else ())]
 
 
 def _efs_volumes(cfg: Config) -> Iterator[Violation]:
@@ -732,8 +731,6 @@ def check_image_reference(field: str, reference: str) -> Iterator[Violation]:
 
 
 def _services(cfg: Config) -> Iterator[Violation]:
-    from config.common import COLLECTOR_KIND, CORE_SERVICES
-
     names = [s.name for s in cfg.services]
     for required in CORE_SERVICES:
         if required not in names:
@@ -793,9 +790,8 @@ def _prefix_proxy(field: str, svc: ServiceConfig) -> Iterator[Violation]:
 def _task_ports(cfg: Config, svc: ServiceConfig) -> list[int]:
     """The ports a service's task listens on: its renderer's `ports(cfg)` and its proxy's port
     (what components/ecs.py maps; an ALB target elsewhere reaches no container)."""
-    from components.service_configs import RENDERERS
-
-    ports = list(RENDERERS[svc.service_kind].ports(cfg))
+    ports = KINDS[svc.service_kind].ports(http_port=svc.http_port, otlp_grpc=cfg.ports.otlp_grpc,
+                                          otlp_http=cfg.ports.otlp_http)
     if svc.prefix_proxy is not None:
         ports.append(svc.prefix_proxy.port)
     return ports
@@ -803,14 +799,10 @@ def _task_ports(cfg: Config, svc: ServiceConfig) -> list[int]:
 
 def _renderable(cfg: Config) -> bool:
     """The renderers read every core service; without one they cannot say what a task listens on."""
-    from config.common import CORE_SERVICES
-
     return all(any(s.name == core for s in cfg.services) for core in CORE_SERVICES)
 
 
 def _targets(cfg: Config) -> Iterator[Violation]:
-    from components.service_configs import RENDERERS
-
     priorities: dict[int, str] = {}
     target_names: set[str] = set()
     defaults = 0
@@ -818,7 +810,7 @@ def _targets(cfg: Config) -> Iterator[Violation]:
     grpc_like = {cfg.ports.grpc: "ports.grpc", cfg.ports.otlp_grpc: "ports.otlp_grpc",
                  cfg.ports.memberlist: "ports.memberlist"}
     for i, svc in enumerate(cfg.services):
-        listening = _task_ports(cfg, svc) if renderable and svc.service_kind in RENDERERS else None
+        listening = _task_ports(cfg, svc) if renderable and svc.service_kind in KINDS else None
         for j, tgt in enumerate(svc.targets):
             tfield = target_field(i, svc, j, tgt)
             yield from check_port(f"{tfield}.port", tgt.port)

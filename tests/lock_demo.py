@@ -7,7 +7,6 @@ without a declared `Move`, through the same `render_state_blocks` every stack us
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterable
 
 from cdktf import Testing
@@ -18,6 +17,7 @@ from components.shared.moves import Move
 from components.shared.stack import LgtmStack
 from components.shared.state_blocks import render_state_blocks
 from config.common import Config, load_config
+from tests.helpers import synth_json
 
 DEMO_STACK_ID = "99-lock-demo"
 OLD_ID = "old-name"
@@ -43,4 +43,4 @@ def synth_demo(construct_id: str, moves: Iterable[Move] = ()) -> dict[str, Any]:
     """The demo stack's Terraform JSON, its construct named `construct_id`, with `moves` declared."""
     stack = LockDemoStack(Testing.app(), DEMO_STACK_ID, config=load_config("prod"), construct_id=construct_id)
     render_state_blocks(stack, DEMO_STACK_ID, moves=moves, removals=())
-    return json.loads(Testing.synth(stack))
+    return synth_json(stack)

@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from config.common import ServiceConfig
 from tests.references import resolve
+from tests.helpers import as_list
 
 INGRESS = "aws_vpc_security_group_ingress_rule"
 LEGACY_RULE = "aws_security_group_rule"
@@ -32,13 +33,6 @@ SECRET_LOOKING = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|KEY", re.IGNORECASE)
 ROOT_USERS = {"0", "root"}
 SECURITY_GROUP_ATTRIBUTES = ("security_groups", "vpc_security_group_ids")
 """Attributes that attach security groups to a resource (ALB, ECS service network, EFS mount target)."""
-
-
-def as_list(value: object) -> list[Any]:
-    """An attribute that holds one value, a list, or an explicit null, as a list."""
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def resources(stack: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:

@@ -107,12 +107,12 @@ def test_a_removal_that_keeps_the_object_renders_a_removed_block_and_satisfies_t
     from tests.lock_demo import LockDemoStack
     from cdktf import Testing
     from config.common import load_config
-    import json
+    from tests.helpers import synth_json
 
     stack = LockDemoStack(Testing.app(), DEMO_STACK_ID, config=load_config("prod"), construct_id=NEW_ID)
     render_state_blocks(stack, DEMO_STACK_ID, moves=(), removals=[
         Removal(DEMO_STACK_ID, "aws_cloudwatch_log_group.retired", keep_object=True, why="now another stack's")])
-    stack_json = json.loads(Testing.synth(stack))
+    stack_json = synth_json(stack)
     assert stack_json["removed"] == [{"from": "aws_cloudwatch_log_group.retired", "lifecycle": {"destroy": False}}]
     before = {DEMO_STACK_ID: StackAddresses(frozenset({"aws_cloudwatch_log_group.retired", demo_address(NEW_ID)}))}
     assert vanished("prod", before, {DEMO_STACK_ID: stack_addresses(stack_json)}, {}) == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from typing import Any, Callable
@@ -14,6 +13,7 @@ from cdktf import Testing as CdktfTesting  # aliased: pytest would try to collec
 from components.registry import build_stacks
 from config.common import Target, load_config
 from tests.conftest import SynthesizedApp, only, resources
+from tests.helpers import synth_json
 from tests.variants import ACCESS_LOGS_BUCKET, CERTIFICATE_ARN, VARIANT
 
 STACK = "50-alb"
@@ -133,7 +133,7 @@ def test_rules_and_target_groups_come_from_config_only() -> None:
         if svc.name == "loki" else svc
         for svc in base.services)
     stacks = build_stacks(App(), replace(base, services=services))
-    stack = json.loads(CdktfTesting.synth(stacks[STACK]))
+    stack = synth_json(stacks[STACK])
     rules = [r for r in resources(stack, "aws_lb_listener_rule").values() if r["priority"] == 250]
     assert len(rules) == 1
     assert rules[0]["condition"][0]["path_pattern"]["values"] == ["/otlp/v1/logs"]

@@ -79,7 +79,8 @@ def test_no_stack_uses_lockfile_by_default(prod: SynthesizedApp) -> None:
 
 def test_a_new_registry_line_gets_its_backend_with_no_further_code(monkeypatch: pytest.MonkeyPatch) -> None:
     from cdktf import Testing
-    import json
+
+    from tests.helpers import synth_json
 
     class ExtraStack(LgtmStack):
         pass
@@ -88,7 +89,7 @@ def test_a_new_registry_line_gets_its_backend_with_no_further_code(monkeypatch: 
     monkeypatch.setattr("components.registry.STACKS", (*STACKS, entry))
     app = Testing.app()
     built = build_stacks(app, load_config("prod"))
-    backend = json.loads(Testing.synth(built["99-extra"]))["terraform"]["backend"]["s3"]
+    backend = synth_json(built["99-extra"])["terraform"]["backend"]["s3"]
     assert backend == expected_backend("prod", "99-extra")
 
 

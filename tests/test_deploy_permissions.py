@@ -1,7 +1,7 @@
 """The GitHub Actions deploy policy covers every Terraform type the app uses.
 
 Every resource and data source type of every synthesized stack needs an entry in
-`components.deploy_permissions.REQUIRED_ACTIONS`, and every action an entry lists
+`tests.deploy_permissions.REQUIRED_ACTIONS`, and every action an entry lists
 must be granted by the deploy policy 00-bootstrap synthesizes (parsed from its
 `aws_iam_policy` resources). The policy is hand-written per service and the table
 per Terraform type, so this compares two independent statements of the need.
@@ -21,7 +21,7 @@ import pytest
 from cdktf import Testing as CdktfTesting  # not `Testing`: pytest would try to collect it
 
 from components.bootstrap import BootstrapStack
-from components.deploy_permissions import (
+from tests.deploy_permissions import (
     BACKEND_ACTIONS,
     REQUIRED_ACTIONS,
     NAMED_SCOPES,
@@ -46,6 +46,7 @@ from components.github_deploy_access import (
 from components.registry import STACK_IDS
 from config.common import GitHubConfig, load_config
 from tests.conftest import SynthesizedApp, only, resources
+from tests.helpers import as_list, synth_json
 
 BOOTSTRAP = "00-bootstrap"
 ACCOUNT = "123456789012"
@@ -85,9 +86,6 @@ def statements(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [s for document in documents for s in document["Statement"]]
 
 
-def as_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else value
-
 
 def allows(documents: list[dict[str, Any]], action: str, resource: str) -> bool:
     """Whether some Allow statement names both the action and the resource (conditions aside)."""
@@ -110,7 +108,7 @@ def app_types(app: SynthesizedApp) -> dict[str, list[str]]:
 def bootstrap_alone(**github: object) -> dict[str, Any]:
     """00-bootstrap on its own with other GitHub settings (cheap: one stack, no full app)."""
     config = load_config(github=replace(GitHubConfig(), **github))  # type: ignore[arg-type]
-    return json.loads(CdktfTesting.synth(BootstrapStack(CdktfTesting.app(), BOOTSTRAP, config=config)))
+    return synth_json(BootstrapStack(CdktfTesting.app(), BOOTSTRAP, config=config))
 
 
 # --- coverage ---------------------------------------------------------------------
@@ -134,7 +132,7 @@ def test_every_terraform_type_of_every_stack_has_a_table_entry(app: SynthesizedA
     types = app_types(app)
     assert {"aws_dynamodb_table", "aws_iam_policy", "data.aws_caller_identity"} <= set(types)
     unmapped = unmapped_types(types)
-    assert unmapped == [], "add these types to components/deploy_permissions.py REQUIRED_ACTIONS: " + ", ".join(
+    assert unmapped == [], "add these types to tests/deploy_permissions.py REQUIRED_ACTIONS: " + ", ".join(
         f"{t} (in {', '.join(types[t])})" for t in unmapped)
 
 

@@ -10,6 +10,7 @@ import pytest
 from components.iam import IamStack
 from tests.conftest import SynthesizedApp, resources
 from tests.references import referenced_resource
+from tests.helpers import as_list
 
 STACK = "40-iam"
 SERVICES = ["alloy", "grafana", "loki", "mimir", "pyroscope", "tempo"]
@@ -37,9 +38,6 @@ def policy_of(iam: dict[str, Any], role_logical_id: str) -> list[dict[str, Any]]
     assert found[0]["Version"] == "2012-10-17"
     return found[0]["Statement"]
 
-
-def as_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
 
 
 def statement(statements: list[dict[str, Any]], sid: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from components.ecs import container_definitions
+from components.shared.container_definitions import container_definitions
 from components.service_configs.common import CONFIG_MOUNT
 from config.common import Config, EcsConfig, load_config
 from tests.conftest import SynthesizedApp, resources

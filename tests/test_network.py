@@ -12,7 +12,7 @@ from components.network import NetworkStack
 from config.common import ExistingVpc, NetworkConfig
 from tests.conftest import SynthesizedApp, only, resources
 from tests.references import resolve
-from tests.stack_builder import synth_stack
+from tests.helpers import synth_stack
 
 STACK = "10-network"
 EXISTING = ExistingVpc(

@@ -12,7 +12,7 @@ from components.storage import StorageStack
 from config.common import load_config
 from tests.conftest import SynthesizedApp, only, resources
 from tests.references import resolve
-from tests.stack_builder import synth_stack
+from tests.helpers import synth_stack
 
 STACK = "20-storage"
 BACKENDS = ["loki", "mimir", "pyroscope", "tempo"]

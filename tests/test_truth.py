@@ -178,7 +178,7 @@ def alb_stack_of(cfg: Config) -> dict[str, Any]:
     """`Testing.synth` of 50-alb alone, for a variant config (no full-app synth needed)."""
     from cdktf import Testing
 
-    from tests.stack_builder import build_config_until
+    from tests.helpers import build_config_until
 
     return json.loads(Testing.synth(build_config_until(ALB, cfg)[ALB]))
 

@@ -1,24 +1,18 @@
 """Service configs rendered from `config.common.Config`: one module per service.
 
-`render_all(cfg)` maps service name -> {file name: text}; `RENDERERS` maps service name ->
-the module (with `render(cfg)` and `command(cfg)`). 60-ecs delivers the files through an
-init container into a read-only task volume; tests parse them.
+`render_all(cfg)` maps service kind -> {file name: text}; `RENDERERS` maps service kind ->
+its module, a `common.ServiceRenderer`. 60-ecs delivers the files through an init container
+into a read-only task volume; tests parse them.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
-
 from components.service_configs import alloy, grafana, loki, mimir, pyroscope, tempo
+from components.service_configs.common import ServiceRenderer
 from config.common import Config
 
-RENDERERS: dict[str, ModuleType] = {
-    "grafana": grafana,
-    "mimir": mimir,
-    "loki": loki,
-    "tempo": tempo,
-    "pyroscope": pyroscope,
-    "alloy": alloy,
+RENDERERS: dict[str, ServiceRenderer] = {
+    module.NAME: module for module in (grafana, mimir, loki, tempo, pyroscope, alloy)
 }
 
 

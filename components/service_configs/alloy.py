@@ -5,19 +5,19 @@ from __future__ import annotations
 
 from components.service_configs import loki, mimir, pyroscope, tempo
 from components.service_configs.alloy_syntax import Block, Ref, render_document
-from components.service_configs.common import TENANT_HEADER, config_path, host, service_url
-from config.common import Config
+from components.service_configs.common import NO_TASK_SETTINGS, TaskContext, TaskSettings, TENANT_HEADER, config_path, host, service_url, task_ports
+from config.service_kinds import ALLOY_STORAGE_PATH, KINDS
+from config.common import ALLOY, LOKI, MIMIR, MIMIR_PUSH_PATH, PYROSCOPE, TEMPO, Config
 
-NAME = "alloy"
+NAME = ALLOY
 FILE = "config.alloy"
-STORAGE_PATH = "/var/lib/alloy/data"
-"""The upstream image's data directory (write-ahead log of remote_write)."""
-SCRATCH_DIRS = (STORAGE_PATH,)
-"""Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
+STORAGE_PATH = ALLOY_STORAGE_PATH
+"""config/service_kinds.py says why here."""
+SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 # Go services whose pprof endpoints Alloy scrapes. A service under a path prefix is skipped:
 # pyroscope.scrape in Alloy 1.5 ignores its `path_prefix` argument (grafana/alloy#2605), so
 # those scrapes would 404.
-PROFILED_SERVICES = ("mimir", "loki", "tempo", "pyroscope")
+PROFILED_SERVICES = (MIMIR, LOKI, TEMPO, PYROSCOPE)
 DSKIT_PREFIXED = (mimir.NAME, loki.NAME, pyroscope.NAME)
 """Services whose `path_prefix` is dskit's `server.http_path_prefix`: every route moves under it,
 /metrics and /debug/pprof included. (Tempo's `http_api_prefix` moves only its query API.)"""
@@ -95,7 +95,7 @@ def blocks(cfg: Config) -> list[Block]:
         ]),
         Block("prometheus.remote_write", "mimir", [
             Block("endpoint", None, [
-                ("url", service_url(cfg, mimir.NAME, path=cfg.service(mimir.NAME).path_prefix + "/api/v1/push")),
+                ("url", service_url(cfg, mimir.NAME, path=cfg.service(mimir.NAME).path_prefix + MIMIR_PUSH_PATH)),
                 ("headers", tenant_headers),
             ]),
             # The WAL lives under --storage.path (a task volume): unsent samples survive Mimir's restart.
@@ -141,4 +141,9 @@ def command(cfg: Config) -> list[str]:
 
 def ports(cfg: Config) -> list[int]:
     """Container ports the rendered config listens on (ECS port mappings): HTTP, then OTLP."""
-    return [cfg.service(NAME).http_port, cfg.ports.otlp_grpc, cfg.ports.otlp_http]
+    return task_ports(cfg, NAME)
+
+
+def task_settings(cfg: Config, task: TaskContext) -> TaskSettings:
+    """Everything is in the rendered file: no environment, no secrets."""
+    return NO_TASK_SETTINGS

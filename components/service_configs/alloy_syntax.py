@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Mapping, Sequence, Union
 
 INDENT = "  "
 
@@ -20,7 +20,8 @@ class Ref:
     expression: str
 
 
-Value = Union[str, int, bool, Ref, list["Value"], dict[str, "Value"]]
+# Read-only views (covariant), so a list[dict[str, str]] is a Value as it stands.
+Value = Union[str, int, bool, Ref, Sequence["Value"], Mapping[str, "Value"]]
 
 
 @dataclass

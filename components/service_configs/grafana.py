@@ -8,17 +8,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.service_configs.common import CONFIG_MOUNT, TENANT_HEADER, service_url, to_yaml
-from config.common import Config
+from components.service_configs.common import (
+    task_ports,
+    CONFIG_MOUNT,
+    TENANT_HEADER,
+    TaskContext,
+    TaskSettings,
+    service_url,
+    to_yaml,
+)
+from config.service_kinds import KINDS
+from config.common import GRAFANA, LOKI, MIMIR, PYROSCOPE, TEMPO, Config
 
-NAME = "grafana"
+NAME = GRAFANA
 PROVISIONING_DIR = "provisioning"
 DATASOURCES_FILE = f"{PROVISIONING_DIR}/datasources/lgtm.yaml"
 PYROSCOPE_DATASOURCE_TYPE = "grafana-pyroscope-datasource"
-SCRATCH_DIRS: tuple[str, ...] = ()
-"""Nothing beyond /tmp: Grafana's data directory is its EFS volume, its logs go to the console."""
+SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 ADMIN_PASSWORD_VARIABLE = "GF_SECURITY_ADMIN_PASSWORD"
-"""Set by 60-ecs from the SSM SecureString through the task's `secrets`."""
+"""Set from 60-ecs's SSM SecureString through the task's `secrets` (`task_settings`)."""
 
 
 def _with_tenant(cfg: Config, datasource: dict[str, Any], json_data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -49,7 +57,7 @@ def history_datasources(cfg: Config, current: list[dict[str, Any]]) -> list[dict
         twins.append({**datasource, "name": datasource["name"] + HISTORY_SUFFIX, "uid": f"{service}-history",
                       "isDefault": False, "secureJsonData": {"httpHeaderValue1": cfg.read_tenants(service)}})
     if cfg.pyroscope_legacy_anonymous:
-        pyroscope = next(ds for ds in current if ds["uid"] == "pyroscope")
+        pyroscope = next(ds for ds in current if ds["uid"] == PYROSCOPE)
         twins.append({**pyroscope, "name": "Pyroscope (anonymous, before the tenant)", "uid": "pyroscope-anonymous",
                       "secureJsonData": {"httpHeaderValue1": ANONYMOUS_TENANT}})
     return twins
@@ -61,18 +69,18 @@ def _prefixed(cfg: Config, service: str, path: str = "") -> str:
 
 def datasources(cfg: Config) -> list[dict[str, Any]]:
     return [
-        _with_tenant(cfg, {"name": "Mimir", "type": "prometheus", "uid": "mimir", "isDefault": True,
+        _with_tenant(cfg, {"name": "Mimir", "type": "prometheus", "uid": MIMIR, "isDefault": True,
                            # Mimir serves the Prometheus query API under /prometheus.
-                           "url": _prefixed(cfg, "mimir", "/prometheus")},
+                           "url": _prefixed(cfg, MIMIR, "/prometheus")},
                      {"httpMethod": "POST"}),
-        _with_tenant(cfg, {"name": "Loki", "type": "loki", "uid": "loki", "url": _prefixed(cfg, "loki")}),
-        _with_tenant(cfg, {"name": "Tempo", "type": "tempo", "uid": "tempo", "url": _prefixed(cfg, "tempo")},
+        _with_tenant(cfg, {"name": "Loki", "type": "loki", "uid": LOKI, "url": _prefixed(cfg, LOKI)}),
+        _with_tenant(cfg, {"name": "Tempo", "type": "tempo", "uid": TEMPO, "url": _prefixed(cfg, TEMPO)},
                      # No serviceMap link: Tempo runs no metrics-generator here, so Mimir would hold
                      # no service-graph series and the map would stay empty.
-                     {"tracesToLogsV2": {"datasourceUid": "loki"},
-                      "tracesToProfiles": {"datasourceUid": "pyroscope"}}),
-        _with_tenant(cfg, {"name": "Pyroscope", "type": PYROSCOPE_DATASOURCE_TYPE, "uid": "pyroscope",
-                           "url": _prefixed(cfg, "pyroscope")}),
+                     {"tracesToLogsV2": {"datasourceUid": LOKI},
+                      "tracesToProfiles": {"datasourceUid": PYROSCOPE}}),
+        _with_tenant(cfg, {"name": "Pyroscope", "type": PYROSCOPE_DATASOURCE_TYPE, "uid": PYROSCOPE,
+                           "url": _prefixed(cfg, PYROSCOPE)}),
     ]
 
 
@@ -96,6 +104,11 @@ def environment(cfg: Config, *, root_url: str | None = None) -> dict[str, str]:
     return env
 
 
+def task_settings(cfg: Config, task: TaskContext) -> TaskSettings:
+    """Grafana's settings are environment variables; its root URL is the ALB's, its password a secret."""
+    return TaskSettings(environment=environment(cfg, root_url=f"{task.base_url}/"),
+                        secrets={ADMIN_PASSWORD_VARIABLE: task.admin_password_arn})
+
 
 def command(cfg: Config) -> list[str]:
     """The upstream image's own entrypoint and arguments; settings come from the environment."""
@@ -104,4 +117,4 @@ def command(cfg: Config) -> list[str]:
 
 def ports(cfg: Config) -> list[int]:
     """Container ports the rendered config listens on (ECS port mappings)."""
-    return [cfg.service(NAME).http_port]
+    return task_ports(cfg, NAME)

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.service_configs.common import config_path, graceful_shutdown_timeout, retention_duration, to_yaml
-from config.common import Config
+from components.service_configs.common import NO_TASK_SETTINGS, TaskContext, TaskSettings, LOOPBACK, config_path, graceful_shutdown_timeout, retention_duration, to_yaml, task_ports
+from config.service_kinds import LOKI_DATA_DIR, KINDS
+from config.common import LOKI, Config
 
-NAME = "loki"
+NAME = LOKI
 FILE = "loki.yaml"
-DATA_DIR = "/loki"
-"""Owned by the image's loki user (uid 10001): WAL, TSDB index cache, compactor work."""
-SCRATCH_DIRS = (DATA_DIR,)
-"""Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
+DATA_DIR = LOKI_DATA_DIR
+"""config/service_kinds.py says why here."""
+SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 SCHEMA_START = "2024-01-01"
 """First day of the (only) schema period: TSDB index, schema v13, as Loki 3 recommends."""
-LOOPBACK = "127.0.0.1"
 OBJECT_STORE = "s3"
 """The object store of the schema period, and where retention keeps its delete requests."""
 PUSH_PATH = "/loki/api/v1/push"
@@ -80,4 +79,9 @@ def command(cfg: Config) -> list[str]:
 
 def ports(cfg: Config) -> list[int]:
     """Container ports the rendered config listens on (ECS port mappings)."""
-    return [cfg.service(NAME).http_port]
+    return task_ports(cfg, NAME)
+
+
+def task_settings(cfg: Config, task: TaskContext) -> TaskSettings:
+    """Everything is in the rendered file: no environment, no secrets."""
+    return NO_TASK_SETTINGS

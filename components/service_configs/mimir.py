@@ -5,23 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from components.service_configs.common import (
+    task_ports,
+    NO_TASK_SETTINGS,
+    TaskContext,
+    TaskSettings,
+    LOOPBACK,
     config_path,
     graceful_shutdown_timeout,
     retention_duration,
     s3_endpoint,
     to_yaml,
 )
-from config.common import Config
+from config.service_kinds import MIMIR_DATA_DIR, KINDS
+from config.common import MIMIR, Config
 
-NAME = "mimir"
+NAME = MIMIR
 FILE = "mimir.yaml"
-DATA_DIR = "/tmp/mimir"
-"""Local scratch (TSDB head, WAL, compactor work); the blocks themselves live in S3.
-Under /tmp because it is writable for any user in both the Alpine and distroless bases
-Mimir's images have used (Fargate task storage is ephemeral either way)."""
-SCRATCH_DIRS = (DATA_DIR,)
-"""Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
-LOOPBACK = "127.0.0.1"
+DATA_DIR = MIMIR_DATA_DIR
+"""config/service_kinds.py says why here."""
+SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 
 
 def _single_replica_ring(*, replication_factor: int | None = None) -> dict[str, Any]:
@@ -90,4 +92,9 @@ def command(cfg: Config) -> list[str]:
 
 def ports(cfg: Config) -> list[int]:
     """Container ports the rendered config listens on (ECS port mappings)."""
-    return [cfg.service(NAME).http_port]
+    return task_ports(cfg, NAME)
+
+
+def task_settings(cfg: Config, task: TaskContext) -> TaskSettings:
+    """Everything is in the rendered file: no environment, no secrets."""
+    return NO_TASK_SETTINGS

@@ -9,21 +9,25 @@ from __future__ import annotations
 from typing import Any
 
 from components.service_configs.common import (
+    task_ports,
+    NO_TASK_SETTINGS,
+    TaskContext,
+    TaskSettings,
     config_path,
     graceful_shutdown_timeout,
     retention_duration,
     s3_endpoint,
     to_yaml,
 )
-from config.common import Config
+from config.service_kinds import PYROSCOPE_DATA_DIR, KINDS
+from config.common import PYROSCOPE, Config
 
-NAME = "pyroscope"
+NAME = PYROSCOPE
 FILE = "pyroscope.yaml"
-DATA_DIR = "/data"
-"""Owned by the image's pyroscope user (uid 10001): the local head before upload."""
+DATA_DIR = PYROSCOPE_DATA_DIR
+"""config/service_kinds.py says why here."""
 COMPACTOR_DIR = f"{DATA_DIR}/compactor"
-SCRATCH_DIRS = (DATA_DIR,)
-"""Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
+SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 
 
 def document(cfg: Config) -> dict[str, Any]:
@@ -65,4 +69,9 @@ def command(cfg: Config) -> list[str]:
 
 def ports(cfg: Config) -> list[int]:
     """Container ports the rendered config listens on (ECS port mappings)."""
-    return [cfg.service(NAME).http_port]
+    return task_ports(cfg, NAME)
+
+
+def task_settings(cfg: Config, task: TaskContext) -> TaskSettings:
+    """Everything is in the rendered file: no environment, no secrets."""
+    return NO_TASK_SETTINGS

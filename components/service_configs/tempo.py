@@ -5,21 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from components.service_configs.common import (
+    task_ports,
+    NO_TASK_SETTINGS,
+    TaskContext,
+    TaskSettings,
+    LOOPBACK,
     config_path,
     graceful_shutdown_timeout,
     retention_duration,
     s3_endpoint,
     to_yaml,
 )
-from config.common import Config
+from config.service_kinds import TEMPO_DATA_DIR, KINDS
+from config.common import TEMPO, Config
 
-NAME = "tempo"
+NAME = TEMPO
 FILE = "tempo.yaml"
-DATA_DIR = "/var/tempo"
-"""Owned by the image's tempo user (uid 10001): WAL and local blocks before upload."""
-SCRATCH_DIRS = (DATA_DIR,)
-"""Written at run time (60-ecs mounts each on a task scratch volume; the root filesystem is read-only)."""
-LOOPBACK = "127.0.0.1"
+DATA_DIR = TEMPO_DATA_DIR
+"""config/service_kinds.py says why here."""
+SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 
 
 def _loopback_ring() -> dict[str, Any]:
@@ -96,4 +100,9 @@ def command(cfg: Config) -> list[str]:
 
 def ports(cfg: Config) -> list[int]:
     """Container ports the rendered config listens on (ECS port mappings): HTTP, then OTLP."""
-    return [cfg.service(NAME).http_port, cfg.ports.otlp_grpc, cfg.ports.otlp_http]
+    return task_ports(cfg, NAME)
+
+
+def task_settings(cfg: Config, task: TaskContext) -> TaskSettings:
+    """Everything is in the rendered file: no environment, no secrets."""
+    return NO_TASK_SETTINGS

@@ -58,7 +58,6 @@ class SecureBucket(Construct):
         construct_id: str,
         *,
         bucket_name: str,
-        versioned: bool,
         noncurrent_version_expiration_days: int,
         abort_incomplete_multipart_days: int = 7,
         prevent_destroy: bool = False,
@@ -111,11 +110,11 @@ class SecureBucket(Construct):
             policy=deny_insecure_transport_policy(self.arn),
             depends_on=[self.public_access_block],
         )
+        # Always versioned: an overwritten state file or block must stay recoverable.
         versioning = S3BucketVersioningA(
             self, "versioning", bucket=bucket_id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(
-                status="Enabled" if versioned else "Suspended"),
-        ) if versioned else None
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
         # Only what the bucket's writers never clean up themselves: old versions, stalled uploads.
         rules = [S3BucketLifecycleConfigurationRule(
             id="clean-up",
@@ -131,5 +130,5 @@ class SecureBucket(Construct):
         S3BucketLifecycleConfiguration(
             self, "lifecycle", bucket=bucket_id,
             rule=rules,
-            depends_on=[versioning] if versioning else None,
+            depends_on=[versioning],
         )
