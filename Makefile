@@ -80,7 +80,7 @@ destroy-local: install ## destroy the local deployment in reverse order, stop th
 unlock-local: install ## delete the state locks an interrupted deploy-local left on the emulator
 	$(PYTHON) -m scripts.deploy_local unlock
 
-bench: install ## synth cost against the jsii import floor, scaling with services/environments (BENCH_ARGS=--runs 3)
+bench: install ## synth cost vs the jsii import floor, scaling, make unit, emulator deploy figures (BENCH_ARGS="--runs 3 --no-deploy")
 	$(PYTHON) -m scripts.bench $(BENCH_ARGS)
 
 clean: ## remove synthesized output

@@ -10,7 +10,9 @@ through its environment alone (`AWS_ENDPOINT_URL`, fake keys), with the real AWS
 provider from the offline mirror. Stacks run in dependency order (manifest
 `dependencies` plus the stacks whose state a `terraform_remote_state` reads; every
 stack needs 00-bootstrap's state bucket and lock table); independent stacks run in
-parallel (`--workers`). Each stack logs to `.local/logs/<stack>.log`.
+parallel (`--workers`). Each stack logs to `.local/logs/<stack>.log`; its progress line,
+`[+92.5s → +158.4s] 20-storage ok (65.9 s) [3/7]`, gives its start and end since the run
+began (which stacks overlapped), and the summary line the wall time against the longest stack.
 
 The environment is the one `main.py` synthesizes (`$LGTM_ENVIRONMENT` or cdktf.json's
 context, default prod); a `cdktf.out` synthesized for another environment is never reused.
