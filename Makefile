@@ -8,7 +8,7 @@ export PIPENV_VERBOSITY := -1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 # The terraform provider mirror is machine-specific: found at run time, never written down.
-LGTM_TF_PROVIDER_MIRROR ?= $(shell dirname "$$(find / -maxdepth 4 -type d -name registry.terraform.io -not -path '/proc/*' 2>/dev/null | head -n 1)" 2>/dev/null | grep -v '^\.$$')
+LGTM_TF_PROVIDER_MIRROR ?= $(shell scripts/find_provider_mirror.sh)
 export LGTM_TF_PROVIDER_MIRROR
 
 PIPENV_VERSION := 2026.10.3

@@ -3,7 +3,7 @@
 
 The environment comes from cdktf context `environment` (cdktf.json's "context", read
 here too when `python main.py` runs without the cdktf CLI) or $LGTM_ENVIRONMENT;
-default prod. Both set and different, or a name outside `config.common.ENVIRONMENTS`,
+default prod. Both set and different, or a name outside `config.names.ENVIRONMENTS`,
 stops synth.
 
 A bad setting stops synth with one message and exit 2, never a traceback: the config
@@ -22,8 +22,8 @@ EXIT_CONFIG = 2
 
 def load_app_config(app: App) -> object:
     """The config of the selected environment (imports inside: a broken config module is reported too)."""
-    from config.common import ENVIRONMENT_CONTEXT_KEY, load_config, project_context_environment, \
-        selected_environment
+    from config.common import load_config, project_context_environment, selected_environment
+    from config.names import ENVIRONMENT_CONTEXT_KEY
 
     context = app.node.try_get_context(ENVIRONMENT_CONTEXT_KEY)
     if context is None:

@@ -61,7 +61,8 @@ class EcsStack(LgtmStack):
         )
         self.namespace = ServiceDiscoveryPrivateDnsNamespace(
             self, "namespace", name=config.ecs.namespace, vpc=network.vpc_id,
-            description=f"{config.resource_name('services')}: services reach each other as <name>.{config.ecs.namespace}",
+            description=f"{config.resource_name('services')}: services reach each other as "
+                        f"<name>.{config.ecs.namespace}",
         )
         self.grafana_admin_password = self._admin_password(config)
         placement = ServicePlacement(

@@ -26,7 +26,8 @@ environment with required reviewers.
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from cdktf import TerraformOutput, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -327,8 +328,8 @@ class GitHubDeployAccess(Construct):
                       description=f"GitHub Actions deploy of {config.project} {config.environment}, part {number}",
                       policy=policy_document([statements[i] for i in pack]),
                       lifecycle=TerraformResourceLifecycle(ignore_changes=["description"]))
-            for number, (name, pack) in enumerate(zip(policy_names(github.deploy_policy_name, len(packs)), packs),
-                                                  start=1)
+            for number, (name, pack) in enumerate(
+                zip(policy_names(github.deploy_policy_name, len(packs)), packs, strict=True), start=1)
         ]
 
         if github.existing_role_name is not None:

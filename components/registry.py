@@ -9,9 +9,10 @@ adoption files (`components/shared/adoption.py`), rendered by `components/shared
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import TypeVar
 
 from constructs import Construct
 
@@ -21,11 +22,11 @@ from components.ecs import EcsStack
 from components.iam import IamStack
 from components.network import NetworkStack
 from components.security_groups import SecurityGroupsStack
-from components.storage import StorageStack
 from components.shared import moves
 from components.shared.adoption import adoption_dir, load_adoption
 from components.shared.stack import BOOTSTRAP_STACK_ID, LgtmStack
 from components.shared.state_blocks import StackStateBlocks, render_state_blocks
+from components.storage import StorageStack
 from config.common import Config
 
 Built = Mapping[str, LgtmStack]
@@ -37,19 +38,50 @@ class StackEntry:
     build: Callable[[Construct, str, Config, Built], LgtmStack]
 
 
+StackT = TypeVar("StackT", bound=LgtmStack)
+
+
+def earlier(built: Built, stack_id: str, kind: type[StackT]) -> StackT:
+    """A stack built before this one, as the class whose attributes its consumer reads."""
+    stack = built[stack_id]
+    if not isinstance(stack, kind):
+        raise TypeError(f"{stack_id} is a {type(stack).__name__}, not a {kind.__name__}")
+    return stack
+
+
+def _storage(app: Construct, sid: str, cfg: Config, built: Built) -> StorageStack:
+    return StorageStack(app, sid, config=cfg, network=earlier(built, "10-network", NetworkStack))
+
+
+def _security_groups(app: Construct, sid: str, cfg: Config, built: Built) -> SecurityGroupsStack:
+    return SecurityGroupsStack(app, sid, config=cfg, network=earlier(built, "10-network", NetworkStack),
+                               storage=earlier(built, "20-storage", StorageStack))
+
+
+def _iam(app: Construct, sid: str, cfg: Config, built: Built) -> IamStack:
+    return IamStack(app, sid, config=cfg, storage=earlier(built, "20-storage", StorageStack))
+
+
+def _alb(app: Construct, sid: str, cfg: Config, built: Built) -> AlbStack:
+    return AlbStack(app, sid, config=cfg, network=earlier(built, "10-network", NetworkStack),
+                    security_groups=earlier(built, "30-security-groups", SecurityGroupsStack))
+
+
+def _ecs(app: Construct, sid: str, cfg: Config, built: Built) -> EcsStack:
+    return EcsStack(app, sid, config=cfg, network=earlier(built, "10-network", NetworkStack),
+                    security_groups=earlier(built, "30-security-groups", SecurityGroupsStack),
+                    storage=earlier(built, "20-storage", StorageStack), iam=earlier(built, "40-iam", IamStack),
+                    alb=earlier(built, "50-alb", AlbStack))
+
+
 STACKS: tuple[StackEntry, ...] = (
     StackEntry(BOOTSTRAP_STACK_ID, lambda app, sid, cfg, built: BootstrapStack(app, sid, config=cfg)),
     StackEntry("10-network", lambda app, sid, cfg, built: NetworkStack(app, sid, config=cfg)),
-    StackEntry("20-storage", lambda app, sid, cfg, built: StorageStack(
-        app, sid, config=cfg, network=built["10-network"])),
-    StackEntry("30-security-groups", lambda app, sid, cfg, built: SecurityGroupsStack(
-        app, sid, config=cfg, network=built["10-network"], storage=built["20-storage"])),
-    StackEntry("40-iam", lambda app, sid, cfg, built: IamStack(app, sid, config=cfg, storage=built["20-storage"])),
-    StackEntry("50-alb", lambda app, sid, cfg, built: AlbStack(
-        app, sid, config=cfg, network=built["10-network"], security_groups=built["30-security-groups"])),
-    StackEntry("60-ecs", lambda app, sid, cfg, built: EcsStack(
-        app, sid, config=cfg, network=built["10-network"], security_groups=built["30-security-groups"],
-        storage=built["20-storage"], iam=built["40-iam"], alb=built["50-alb"])),
+    StackEntry("20-storage", _storage),
+    StackEntry("30-security-groups", _security_groups),
+    StackEntry("40-iam", _iam),
+    StackEntry("50-alb", _alb),
+    StackEntry("60-ecs", _ecs),
 )
 
 STACK_IDS: tuple[str, ...] = tuple(entry.stack_id for entry in STACKS)

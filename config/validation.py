@@ -28,8 +28,9 @@ import ipaddress
 import re
 import types
 import typing
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from config.names import (
     COLLECTOR_KIND,
@@ -288,7 +289,7 @@ def target_field(index: int, svc: ServiceConfig, target_index: int, target: Targ
 _NAMED_ITEM_CLASSES = ("ServiceConfig", "Target")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _field_types(cls: type) -> tuple[tuple[str, Any], ...]:
     hints = typing.get_type_hints(cls)
     return tuple((f.name, hints[f.name]) for f in dataclasses.fields(cls))
@@ -390,7 +391,7 @@ def _identity(cfg: Config) -> Iterator[Violation]:
     yield from check_pattern("environment", cfg.environment, _ENVIRONMENT, ENVIRONMENT_RULE)
     if cfg.environment not in ENVIRONMENTS:
         yield Violation("environment", f"must be one of the known environments {ENVIRONMENTS} "
-                        "(config/common.py ENVIRONMENTS; README 'Configuration' says how to add one)",
+                        "(config/names.py ENVIRONMENTS; README 'Configuration' says how to add one)",
                         cfg.environment)
     yield from check_pattern("aws_region", cfg.aws_region, _REGION, REGION_RULE)
     if not _is_tenant(cfg.tenant_id):
@@ -856,7 +857,7 @@ def glob_covers(general: str, specific: str) -> bool:
     """Whether ALB path pattern `general` matches every path that `specific` matches
     (`*`: any run of characters, `?`: exactly one)."""
 
-    @lru_cache(maxsize=None)
+    @cache
     def covers(i: int, j: int) -> bool:
         if i == len(general):
             return j == len(specific)

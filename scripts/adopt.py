@@ -29,9 +29,10 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from scripts.adoption_lookup import FINDERS, ClientFactory, Found, LookupFailed, boto_clients
 from scripts.adoption_match import (
@@ -335,8 +336,8 @@ def report_result(adoption: Adoption, plans: Mapping[str, PlanSummary], allowed:
 def main(argv: list[str] | None = None) -> int:
     from components.registry import STACK_IDS
     from components.shared.adoption import adoption_dir
-    from config.common import selected_environment
     from components.shared.state_blocks import StateBlockError
+    from config.common import selected_environment
     from config.validation import ConfigError
 
     parser = argparse.ArgumentParser(description="adopt an existing deployment into one stack's state")

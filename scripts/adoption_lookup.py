@@ -12,8 +12,9 @@ service; the default uses the caller's AWS environment.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 ClientFactory = Callable[[str], Any]
 

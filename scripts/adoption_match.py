@@ -23,8 +23,9 @@ Pure functions: no terraform, no AWS. `scripts/adopt.py` feeds them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 IDENTITY_ATTRIBUTES: Mapping[str, tuple[str, ...]] = {
     # 00-bootstrap / 20-storage
@@ -162,7 +163,8 @@ def describe(identity: Identity | None) -> str:
         return "(no identity)"
     kind, values = identity
     attributes = IDENTITY_ATTRIBUTES.get(kind, ())
-    parts = [f"{name}={_describe_value(value)}" for name, value in zip(attributes, values) if value is not None]
+    parts = [f"{name}={_describe_value(value)}"
+             for name, value in zip(attributes, values, strict=True) if value is not None]
     return f"{kind} {', '.join(parts)}"
 
 

@@ -27,7 +27,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 from cdktf import App  # noqa: E402
 
 from components.registry import build_stacks  # noqa: E402
-from config.common import COLLECTOR_KIND, ENVIRONMENTS, Config, load_config  # noqa: E402
+from config.common import Config, load_config
+from config.names import COLLECTOR_KIND, ENVIRONMENTS
 
 SERVICE_COUNTS = (6, 30, 60)
 ENVIRONMENT_COUNTS = (1, 3)

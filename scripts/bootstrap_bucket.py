@@ -31,7 +31,7 @@ CREDENTIALS_HINT = ("set AWS credentials with administrator rights for this acco
                     "(and AWS_SESSION_TOKEN for temporary ones), then run make bootstrap-bucket again")
 
 
-def ensure_bootstrap_bucket(s3: "boto3.client", bucket: str, region: str, say=print) -> list[str]:
+def ensure_bootstrap_bucket(s3: boto3.client, bucket: str, region: str, say=print) -> list[str]:
     """Bring `bucket` to the hardened state; return what was changed."""
     changed: list[str] = []
     try:

@@ -42,10 +42,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -310,7 +311,7 @@ def changed_attributes(before: Any, after: Any, after_unknown: Any, prefix: str 
     if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         paths = []
         unknown = after_unknown if isinstance(after_unknown, list) else []
-        for index, (old, new) in enumerate(zip(before, after)):
+        for index, (old, new) in enumerate(zip(before, after, strict=True)):
             paths += changed_attributes(old, new, unknown[index] if index < len(unknown) else None,
                                         f"{prefix}[{index}]")
         return paths

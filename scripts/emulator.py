@@ -25,9 +25,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 # AWS-managed policies (e.g. AmazonECSTaskExecutionRolePolicy) exist in moto only with
 # this set; it must be in the environment before moto builds its IAM backend.

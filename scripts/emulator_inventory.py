@@ -8,7 +8,8 @@ listing those defaults here.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Client = Callable[[str], Any]
 

@@ -8,8 +8,9 @@ Used by `make adopt` (which refuses destroys) and the adoption e2e test. A repla
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 _PLAN_LINE = re.compile(r"^(Plan: .*|No changes\..*)$", re.MULTILINE)
 

@@ -14,8 +14,9 @@ import collections.abc
 import dataclasses
 import types
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Iterator
+from typing import Any
 
 from config.common import Config, ExistingVpc, GitHubConfig, LegacyReadTenants, NetworkConfig, load_config
 from tests.variants import variant

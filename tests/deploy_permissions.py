@@ -26,8 +26,9 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 DATA_PREFIX = "data."
 """Data sources are keyed `data.<type>`, resources `<type>` (as Terraform addresses them)."""

@@ -7,7 +7,8 @@ without a declared `Move`, through the same `render_state_blocks` every stack us
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from cdktf import Testing
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup

@@ -10,7 +10,8 @@ policy or rule points at.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 REMOTE_REFERENCE = re.compile(
     r"\$\{data\.terraform_remote_state\.cross-stack-reference-input-(?P<producer>[\w-]+)"

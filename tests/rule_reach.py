@@ -22,10 +22,11 @@ import collections
 import json
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -74,7 +75,7 @@ def rule_sites() -> dict[tuple[Site, Site | None], str]:
             for call in _calls(node, lambda n: n == "Violation"):
                 site = Site(str(path), name, call.lineno, call.end_lineno or call.lineno)
                 rules[(site, None)] = site.label()
-            for call in _calls(node, lambda n: n in helper_violations):
+            for call in _calls(node, lambda n, known=helper_violations: n in known):
                 site = Site(str(path), name, call.lineno, call.end_lineno or call.lineno)
                 for inner in helper_violations[call.func.id]:  # type: ignore[attr-defined]
                     rules[(site, inner)] = f"{site.label()} -> {call.func.id}:{inner.first_line}"  # type: ignore[attr-defined]

@@ -17,11 +17,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from config.common import ServiceConfig
-from tests.references import resolve
 from tests.helpers import as_list
+from tests.references import resolve
 
 INGRESS = "aws_vpc_security_group_ingress_rule"
 LEGACY_RULE = "aws_security_group_rule"

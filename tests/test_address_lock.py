@@ -7,7 +7,7 @@ demonstration builds a one-resource stack under two construct ids (tests/lock_de
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 
@@ -103,11 +103,12 @@ def test_a_chain_of_moves_keeps_the_oldest_address() -> None:
 
 
 def test_a_removal_that_keeps_the_object_renders_a_removed_block_and_satisfies_the_lock() -> None:
-    from components.shared.state_blocks import render_state_blocks
-    from tests.lock_demo import LockDemoStack
     from cdktf import Testing
+
+    from components.shared.state_blocks import render_state_blocks
     from config.common import load_config
     from tests.helpers import synth_json
+    from tests.lock_demo import LockDemoStack
 
     stack = LockDemoStack(Testing.app(), DEMO_STACK_ID, config=load_config("prod"), construct_id=NEW_ID)
     render_state_blocks(stack, DEMO_STACK_ID, moves=(), removals=[

@@ -9,8 +9,9 @@ terraform, is in tests/test_e2e_adoption.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 

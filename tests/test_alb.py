@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from cdktf import App
-from cdktf import Testing as CdktfTesting  # aliased: pytest would try to collect `Testing*`
 
 from components.registry import build_stacks
 from config.common import Target, load_config
@@ -142,7 +142,7 @@ def test_rules_and_target_groups_come_from_config_only() -> None:
 
 def test_https_listener_carries_the_rules_and_port_80_redirects(variant: SynthesizedApp) -> None:
     stack = variant.testing_synth(STACK)
-    listeners = {l["port"]: l for l in resources(stack, "aws_lb_listener").values()}
+    listeners = {listener["port"]: listener for listener in resources(stack, "aws_lb_listener").values()}
     assert sorted(listeners) == [80, 443]
     https = listeners[443]
     assert https["protocol"] == "HTTPS"

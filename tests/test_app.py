@@ -109,14 +109,14 @@ def test_environment_from_variable_and_context(monkeypatch: pytest.MonkeyPatch) 
 def test_default_tags_are_the_reserved_keys(prod: SynthesizedApp) -> None:
     """Validation refuses user tags of these keys (config.common DEFAULT_TAG_KEYS)."""
     from components.shared.stack import default_tags
-    from config.common import DEFAULT_TAG_KEYS
+    from config.names import DEFAULT_TAG_KEYS
 
     assert tuple(default_tags(prod.config, "00-bootstrap")) == DEFAULT_TAG_KEYS
 
 
 def test_resource_tags_are_only_the_reserved_keys(prod: SynthesizedApp, synthesized) -> None:
     """Validation counts RESOURCE_TAG_KEYS against AWS's 50 tags and refuses them as user tags."""
-    from config.common import RESOURCE_TAG_KEYS
+    from config.names import RESOURCE_TAG_KEYS
     from tests.variants import VARIANT
 
     for app in (prod, synthesized("prod", **VARIANT)):

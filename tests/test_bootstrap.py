@@ -37,8 +37,9 @@ def test_state_bucket_policy_denies_non_tls(prod: SynthesizedApp) -> None:
 
 
 def test_noncurrent_state_versions_expire_after_configured_days(synthesized) -> None:
-    from config.common import default_state
     from dataclasses import replace
+
+    from config.common import default_state
 
     app = synthesized("prod", state=replace(default_state("prod"), noncurrent_version_expiration_days=45))
     rule = only(app.testing_synth(STACK), "aws_s3_bucket_lifecycle_configuration")["rule"][0]

@@ -119,7 +119,7 @@ def test_environment_must_be_a_known_one(environment: str) -> None:
 
 
 def test_every_known_environment_loads_with_names_of_its_own() -> None:
-    from config.common import ENVIRONMENTS
+    from config.names import ENVIRONMENTS
     from config.validation import _ENVIRONMENT, validate_apart
 
     configs = [load_config(environment) for environment in ENVIRONMENTS]
@@ -219,7 +219,7 @@ def test_tags_the_stacks_set_are_reserved(key: str) -> None:
 
 
 def test_tags_within_the_per_resource_limit_with_the_stacks_own() -> None:
-    from config.common import DEFAULT_TAG_KEYS, RESOURCE_TAG_KEYS
+    from config.names import DEFAULT_TAG_KEYS, RESOURCE_TAG_KEYS
     from config.validation import MAX_TAGS_PER_RESOURCE
 
     room = MAX_TAGS_PER_RESOURCE - len(DEFAULT_TAG_KEYS) - len(RESOURCE_TAG_KEYS)
@@ -1234,7 +1234,7 @@ def test_the_full_config_of_the_generic_cases_is_valid() -> None:
 def test_readme_lists_the_known_environments_and_how_to_add_one() -> None:
     from pathlib import Path
 
-    from config.common import ENVIRONMENTS
+    from config.names import ENVIRONMENTS
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     section = readme.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]

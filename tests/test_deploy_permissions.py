@@ -21,20 +21,6 @@ import pytest
 from cdktf import Testing as CdktfTesting  # not `Testing`: pytest would try to collect it
 
 from components.bootstrap import BootstrapStack
-from tests.deploy_permissions import (
-    BACKEND_ACTIONS,
-    REQUIRED_ACTIONS,
-    NAMED_SCOPES,
-    ROLE_PASSES,
-    Gap,
-    Needs,
-    ScopeGap,
-    is_granted,
-    missing_actions,
-    scope_gaps,
-    stack_types,
-    unmapped_types,
-)
 from components.github_deploy_access import (
     GITHUB_OIDC_AUDIENCE,
     GITHUB_OIDC_URL,
@@ -46,6 +32,20 @@ from components.github_deploy_access import (
 from components.registry import STACK_IDS
 from config.common import GitHubConfig, load_config
 from tests.conftest import SynthesizedApp, only, resources
+from tests.deploy_permissions import (
+    BACKEND_ACTIONS,
+    NAMED_SCOPES,
+    REQUIRED_ACTIONS,
+    ROLE_PASSES,
+    Gap,
+    Needs,
+    ScopeGap,
+    is_granted,
+    missing_actions,
+    scope_gaps,
+    stack_types,
+    unmapped_types,
+)
 from tests.helpers import as_list, synth_json
 
 BOOTSTRAP = "00-bootstrap"

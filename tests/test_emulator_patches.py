@@ -7,7 +7,8 @@ without the patch the call fails (500) or reads back without the field.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import botocore.exceptions

@@ -9,8 +9,8 @@ import pytest
 
 from components.iam import IamStack
 from tests.conftest import SynthesizedApp, resources
-from tests.references import referenced_resource
 from tests.helpers import as_list
+from tests.references import referenced_resource
 
 STACK = "40-iam"
 SERVICES = ["alloy", "grafana", "loki", "mimir", "pyroscope", "tempo"]

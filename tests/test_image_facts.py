@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from components.shared.container_definitions import container_definitions
-from components.service_configs.common import CONFIG_MOUNT
 from config.common import Config, EcsConfig, load_config
+from config.service_kinds import CONFIG_MOUNT
 from tests.conftest import SynthesizedApp, resources
 from tests.upstream_facts import MissingFacts, image_facts, pinned_images
 
@@ -103,7 +103,7 @@ def test_the_init_script_uses_only_applets_its_image_has(prod: SynthesizedApp) -
 
 
 def test_arguments_reach_the_service_binary_not_a_wrapper(prod: SynthesizedApp) -> None:
-    for service, task in tasks(prod).items():
+    for task in tasks(prod).values():
         for container in task:
             image = image_facts(container["image"])
             if "entryPoint" in container:

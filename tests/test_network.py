@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from components.network import NetworkStack
 from config.common import ExistingVpc, NetworkConfig
 from tests.conftest import SynthesizedApp, only, resources
-from tests.references import resolve
 from tests.helpers import synth_stack
+from tests.references import resolve
 
 STACK = "10-network"
 EXISTING = ExistingVpc(
@@ -53,7 +54,7 @@ def test_one_public_and_one_private_subnet_per_availability_zone(network: dict[s
     for tier, cidrs in (("public", cfg.public_subnet_cidrs), ("private", cfg.private_subnet_cidrs)):
         subnets = subnets_by_tier(network, tier)
         assert sorted((s["availability_zone"], s["cidr_block"]) for s in subnets.values()) == \
-            sorted(zip(cfg.availability_zones, cidrs))
+            sorted(zip(cfg.availability_zones, cidrs, strict=True))
         assert all(s["vpc_id"] == ref("aws_vpc", "vpc") for s in subnets.values())
         # Nothing gets a public IP just by being launched in a subnet.
         assert all(s["map_public_ip_on_launch"] is False for s in subnets.values())

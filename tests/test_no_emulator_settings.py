@@ -6,7 +6,8 @@ The local deploy reaches the emulator through terraform's environment only
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 

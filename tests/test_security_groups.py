@@ -10,9 +10,9 @@ import pytest
 from components.registry import STACK_IDS
 from config.common import AlbConfig, IngressRule, Ports, load_config
 from tests.conftest import SynthesizedApp, resources
+from tests.helpers import synth_stack
 from tests.references import referenced_resource
 from tests.security_checks import inbound_rules, open_to_internet, port_range
-from tests.helpers import synth_stack
 
 STACK = "30-security-groups"
 INGRESS = "aws_vpc_security_group_ingress_rule"

@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 import yaml
@@ -132,8 +132,8 @@ def test_the_gate_fails_on_a_finding_it_does_not_skip(tmp_path: Path) -> None:
     stack_dir.mkdir(parents=True)
     # An IAM policy granting every action on every resource (checkov's IAM checks, none of them skipped).
     policy = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
-    (stack_dir / "cdk.tf.json").write_text(
-        '{"resource": {"aws_iam_policy": {"admin": {"name": "admin", "policy": %s}}}}' % json.dumps(policy))
+    stack = {"resource": {"aws_iam_policy": {"admin": {"name": "admin", "policy": policy}}}}
+    (stack_dir / "cdk.tf.json").write_text(json.dumps(stack))
     result = scan_stacks(tmp_path / "stacks")
     assert not result.ok and result.failed > 0
     assert {"CKV_AWS_62", "CKV_AWS_63"} <= result.failed_ids, result.findings

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from components.service_configs import RENDERERS, render_all
-from components.service_configs.common import CONFIG_MOUNT
 from config.common import Config, Ports, load_config
+from config.service_kinds import CONFIG_MOUNT
 from tests.alloy_parser import AlloySyntaxError, Reference, components, parse, references, walk
 
 TENANT_HEADER = "X-Scope-OrgID"

@@ -11,8 +11,8 @@ import pytest
 from components.storage import StorageStack
 from config.common import load_config
 from tests.conftest import SynthesizedApp, only, resources
-from tests.references import resolve
 from tests.helpers import synth_stack
+from tests.references import resolve
 
 STACK = "20-storage"
 BACKENDS = ["loki", "mimir", "pyroscope", "tempo"]

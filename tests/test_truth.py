@@ -13,17 +13,18 @@ import base64
 import json
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import replace
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from unittest import mock
 
 import pytest
 import yaml
 
-from components.service_configs import grafana as grafana_renderer
 from components.service_configs import RENDERERS, prefix_proxy, render_all
+from components.service_configs import grafana as grafana_renderer
 from config.common import Config, ServiceConfig, load_config
 from config.validation import ConfigError
 from tests.alloy_parser import components, parse, walk
@@ -373,9 +374,9 @@ def test_old_tenants_appear_in_no_repository_source() -> None:
 # --- the seed's removals --------------------------------------------------------------------
 
 def test_no_listener_but_http_and_https(prod: SynthesizedApp, synthesized: Callable[..., SynthesizedApp]) -> None:
-    assert [l["port"] for l in resources(prod.testing_synth(ALB), "aws_lb_listener").values()] == [80]
+    assert [lsn["port"] for lsn in resources(prod.testing_synth(ALB), "aws_lb_listener").values()] == [80]
     variant = synthesized("prod", **VARIANT)
-    assert sorted(l["port"] for l in resources(variant.testing_synth(ALB), "aws_lb_listener").values()) == [80, 443]
+    assert sorted(lsn["port"] for lsn in resources(variant.testing_synth(ALB), "aws_lb_listener").values()) == [80, 443]
     for app in (prod, variant):
         for listener in resources(app.testing_synth(ALB), "aws_lb_listener").values():
             assert listener["port"] not in (4317, 4318)

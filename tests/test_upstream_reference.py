@@ -9,11 +9,10 @@ tests/upstream/config_keys/ come from each upstream repository at the pinned tag
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,11 @@ from scripts import refresh_upstream_reference as refresh
 from tests import upstream_reference
 from tests.alloy_parser import parse
 from tests.upstream_reference import (
-    MissingReference, load_reference, reference_file, unknown_alloy_flags, unknown_alloy_keys,
+    MissingReference,
+    load_reference,
+    reference_file,
+    unknown_alloy_flags,
+    unknown_alloy_keys,
     unknown_key_paths,
 )
 from tests.variants import VARIANT
@@ -50,12 +53,12 @@ CONFIGS = {"prod": lambda: load_config(), "staging": lambda: load_config("stagin
                pyroscope_legacy_anonymous=True)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def config(name: str) -> Config:
     return CONFIGS[name]()
 
 
-@lru_cache(maxsize=None)
+@cache
 def rendered(name: str) -> dict[str, dict[str, str]]:
     return render_all(config(name))
 

@@ -9,7 +9,7 @@ container: the tests hold the synthesized task definitions against these facts.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +22,12 @@ class MissingFacts(LookupError):
     """An image reference the project uses has no recorded facts (a tag bumped without research)."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _images() -> dict[str, dict[str, Any]]:
     return yaml.safe_load((UPSTREAM / "images.yaml").read_text())["images"]
 
 
-@lru_cache(maxsize=None)
+@cache
 def runtime() -> dict[str, dict[str, Any]]:
     return yaml.safe_load((UPSTREAM / "runtime.yaml").read_text())["services"]
 

@@ -9,8 +9,9 @@ starts. These helpers find such keys before a deploy does.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from scripts.refresh_upstream_reference import REFERENCE_DIR, SOURCES, refresh_command
 from tests.alloy_parser import ParsedBlock

@@ -7,8 +7,9 @@ templates keeps quoting right and lets tests parse the output back.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence, Union
+from typing import Union
 
 INDENT = "  "
 
@@ -21,7 +22,7 @@ class Ref:
 
 
 # Read-only views (covariant), so a list[dict[str, str]] is a Value as it stands.
-Value = Union[str, int, bool, Ref, Sequence["Value"], Mapping[str, "Value"]]
+Value = Union[str, int, bool, Ref, Sequence["Value"], Mapping[str, "Value"]]  # noqa: UP007 - a runtime alias: `|` cannot join a string forward reference
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Block:
 
     name: str
     label: str | None = None
-    body: list[Union[tuple[str, Value], "Block"]] = field(default_factory=list)
+    body: list[tuple[str, Value] | Block] = field(default_factory=list)
 
 
 def literal(value: Value, depth: int = 0) -> str:

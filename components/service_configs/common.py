@@ -9,8 +9,9 @@ upstream images run unchanged (no custom image, no shell needed in them).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol
+from typing import Any, Protocol
 
 import yaml
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from components.service_configs.common import (
-    task_ports,
-    CONFIG_MOUNT,
     TENANT_HEADER,
     TaskContext,
     TaskSettings,
     service_url,
+    task_ports,
     to_yaml,
 )
-from config.service_kinds import KINDS
-from config.common import GRAFANA, LOKI, MIMIR, PYROSCOPE, TEMPO, Config
+from config.common import Config
+from config.names import GRAFANA, LOKI, MIMIR, PYROSCOPE, TEMPO
+from config.service_kinds import CONFIG_MOUNT, KINDS
 
 NAME = GRAFANA
 PROVISIONING_DIR = "provisioning"

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.service_configs.common import NO_TASK_SETTINGS, TaskContext, TaskSettings, LOOPBACK, config_path, graceful_shutdown_timeout, retention_duration, to_yaml, task_ports
-from config.service_kinds import LOKI_DATA_DIR, KINDS
-from config.common import LOKI, Config
+from components.service_configs.common import (
+    LOOPBACK,
+    NO_TASK_SETTINGS,
+    TaskContext,
+    TaskSettings,
+    config_path,
+    graceful_shutdown_timeout,
+    retention_duration,
+    task_ports,
+    to_yaml,
+)
+from config.common import Config
+from config.names import LOKI
+from config.service_kinds import KINDS, LOKI_DATA_DIR
 
 NAME = LOKI
 FILE = "loki.yaml"

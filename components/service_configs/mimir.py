@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from components.service_configs.common import (
-    task_ports,
+    LOOPBACK,
     NO_TASK_SETTINGS,
     TaskContext,
     TaskSettings,
-    LOOPBACK,
     config_path,
     graceful_shutdown_timeout,
     retention_duration,
     s3_endpoint,
+    task_ports,
     to_yaml,
 )
-from config.service_kinds import MIMIR_DATA_DIR, KINDS
-from config.common import MIMIR, Config
+from config.common import Config
+from config.names import MIMIR
+from config.service_kinds import KINDS, MIMIR_DATA_DIR
 
 NAME = MIMIR
 FILE = "mimir.yaml"

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from components.service_configs.common import (
-    task_ports,
     NO_TASK_SETTINGS,
     TaskContext,
     TaskSettings,
@@ -17,10 +16,12 @@ from components.service_configs.common import (
     graceful_shutdown_timeout,
     retention_duration,
     s3_endpoint,
+    task_ports,
     to_yaml,
 )
-from config.service_kinds import PYROSCOPE_DATA_DIR, KINDS
-from config.common import PYROSCOPE, Config
+from config.common import Config
+from config.names import PYROSCOPE
+from config.service_kinds import KINDS, PYROSCOPE_DATA_DIR
 
 NAME = PYROSCOPE
 FILE = "pyroscope.yaml"

@@ -5,19 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from components.service_configs.common import (
-    task_ports,
+    LOOPBACK,
     NO_TASK_SETTINGS,
     TaskContext,
     TaskSettings,
-    LOOPBACK,
     config_path,
     graceful_shutdown_timeout,
     retention_duration,
     s3_endpoint,
+    task_ports,
     to_yaml,
 )
-from config.service_kinds import TEMPO_DATA_DIR, KINDS
-from config.common import TEMPO, Config
+from config.common import Config
+from config.names import TEMPO
+from config.service_kinds import KINDS, TEMPO_DATA_DIR
 
 NAME = TEMPO
 FILE = "tempo.yaml"

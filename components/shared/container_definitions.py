@@ -30,7 +30,6 @@ from typing import Any
 
 from components.service_configs import RENDERERS, prefix_proxy
 from components.service_configs.common import (
-    CONFIG_MOUNT,
     LOOPBACK,
     NO_TASK_SETTINGS,
     TOOLS_DIR,
@@ -38,7 +37,7 @@ from components.service_configs.common import (
     config_path,
 )
 from config.common import Config, ServiceConfig
-from config.service_kinds import TMP_DIR
+from config.service_kinds import CONFIG_MOUNT, TMP_DIR
 
 CONFIG_VOLUME = "config"
 INIT_CONTAINER = "config-init"

@@ -10,8 +10,8 @@ existing state file (tests/addresses/).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from cdktf import ITerraformDependable, TerraformResource
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup

@@ -19,8 +19,8 @@ Runs once per stack, after the stack's constructs exist (`components.registry`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from cdktf import TerraformResource, TerraformStack
 
