@@ -14,8 +14,12 @@ export LGTM_TF_PROVIDER_MIRROR
 PIPENV_VERSION := 2026.10.3
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
+# The inner loop: no emulator e2e, no terraform/checkov subprocesses, no CLI round-trip.
+UNIT_MARKERS := not e2e and not slow and not cli
+# Two workers for two cores; each imports the provider once and synthesizes what its tests need.
+UNIT_WORKERS ?= 2
 
-.PHONY: help install test-tools synth scan test addresses adopt lint-workflows bootstrap-bucket deploy-local destroy-local unlock-local bench clean
+.PHONY: help install test-tools synth scan test unit addresses adopt lint-workflows bootstrap-bucket deploy-local destroy-local unlock-local bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -48,6 +52,12 @@ scan: synth ## checkov on every stack (and on saved plans of `deploy-local` + `d
 test: install test-tools scan ## run the security scan and the whole test suite (terraform validate included)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
+unit: install test-tools ## the inner loop (~1 min): every test but e2e, slow (terraform, checkov) and cli; slowest ten and total
+	@started=$$(date +%s%N); \
+	$(PYTHON) -m pytest -m "$(UNIT_MARKERS)" -n $(UNIT_WORKERS) --durations=10 -p no:cacheprovider $(PYTEST_ARGS); status=$$?; \
+	elapsed=$$(( ($$(date +%s%N) - started) / 100000000 )); \
+	echo "make unit: $$((elapsed / 10)).$$((elapsed % 10)) s wall (pytest start to exit)"; exit $$status
+
 addresses: install ## refresh tests/addresses/ (the address lock); refuses to drop an address without a declared move
 	$(PYTHON) -m scripts.address_lock
 
@@ -70,7 +80,7 @@ destroy-local: install ## destroy the local deployment in reverse order, stop th
 unlock-local: install ## delete the state locks an interrupted deploy-local left on the emulator
 	$(PYTHON) -m scripts.deploy_local unlock
 
-bench: install ## synth cost against the jsii import floor, scaling with services/environments (BENCH_ARGS=--runs 3)
+bench: install ## synth cost vs the jsii import floor, scaling, make unit, emulator deploy figures (BENCH_ARGS="--runs 3 --no-deploy")
 	$(PYTHON) -m scripts.bench $(BENCH_ARGS)
 
 clean: ## remove synthesized output
