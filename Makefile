@@ -19,7 +19,7 @@ UNIT_MARKERS := not e2e and not slow and not cli
 # Two workers for two cores; each imports the provider once and synthesizes what its tests need.
 UNIT_WORKERS ?= 2
 
-.PHONY: help install test-tools synth scan test unit addresses adopt lint-workflows bootstrap-bucket deploy-local destroy-local unlock-local bench clean
+.PHONY: help install test-tools synth scan lint test unit addresses adopt lint-workflows bootstrap-bucket deploy-local destroy-local unlock-local bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -49,7 +49,11 @@ synth: install ## synthesize every stack into cdktf.out/ (one process)
 scan: synth ## checkov on every stack (and on saved plans of `deploy-local` + `deploy_local plan`, if current)
 	$(PYTHON) -m scripts.scan --stacks cdktf.out/stacks $(if $(wildcard .local/logs/*.tfplan),--tfplans .local/logs)
 
-test: install test-tools scan ## run the security scan and the whole test suite (terraform validate included)
+lint: install ## ruff on every Python file, mypy --strict on config/ and components/ (what synthesizes)
+	.venv/bin/ruff check .
+	.venv/bin/mypy --strict config components
+
+test: install test-tools lint scan ## lint, the security scan and the whole test suite (terraform validate included)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 
 unit: install test-tools ## the inner loop (~1 min): every test but e2e, slow (terraform, checkov) and cli; slowest ten and total

@@ -458,7 +458,7 @@ class LocalDeployment:
         order = dependency_order(self.dependencies())
         # `terraform output` only reads state: the stacks' reads overlap, printed in order after.
         with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
-            read = dict(zip(order, pool.map(self.outputs, order)))
+            read = dict(zip(order, pool.map(self.outputs, order), strict=True))
         every: dict[str, dict[str, Any]] = {}
         for stack_id in order:
             # cdktf's cross-stack plumbing outputs are for remote state, not for people.
