@@ -50,19 +50,19 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from config.names import BOOTSTRAP_STACK_ID
 from scripts import emulator as emulator_module
+from scripts.synth_inputs import synth_is_fresh
 from scripts.terraform_cli import run_terraform, terraform_env, write_cli_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_DIR = REPO_ROOT / ".local"
 STATE_FILE = LOCAL_DIR / "emulator.json"
 DEFAULT_OUTDIR = REPO_ROOT / "cdktf.out"
-BOOTSTRAP_STACK_ID = "00-bootstrap"
 FAKE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key: fake by construction
 FAKE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 CROSS_STACK_OUTPUT_PREFIX = "cross-stack-output-"
 # Sources whose change makes cdktf.out stale.
-SYNTH_INPUTS = ("main.py", "cdktf.json", "Pipfile.lock", "components", "config")
 # Adoption files import a real account's objects by ID, which an emulator does not have:
 # a local deploy is a fresh deployment and synthesizes without them. When the repo holds
 # any, it synthesizes into its own directory, so cdktf.out stays what `make synth` makes.
@@ -555,18 +555,6 @@ def ensure_emulator(*, port: int, endpoint: str | None, say: Say) -> EmulatorRec
         say(f"emulator: started {record.endpoint} (pid {record.pid}, log {record.log})")
     record.save()
     return record
-
-
-def synth_is_fresh(outdir: Path) -> bool:
-    manifest = outdir / "manifest.json"
-    if not manifest.is_file():
-        return False
-    newest_input = max(
-        path.stat().st_mtime
-        for name in SYNTH_INPUTS
-        for path in ([REPO_ROOT / name] if (REPO_ROOT / name).is_file() else (REPO_ROOT / name).rglob("*.py"))
-    )
-    return manifest.stat().st_mtime > newest_input
 
 
 def repo_has_adoption_files() -> bool:

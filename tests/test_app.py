@@ -7,8 +7,9 @@ from dataclasses import replace
 import pytest
 
 from components.registry import STACK_IDS, STACKS, StackEntry, build_stacks
-from components.shared.stack import BOOTSTRAP_STACK_ID, LgtmStack
+from components.shared.stack import LgtmStack
 from config.common import default_state, load_config
+from config.names import BOOTSTRAP_STACK_ID
 from tests.conftest import SynthesizedApp
 
 

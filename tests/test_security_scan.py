@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.scan import CONFIG_FILE, ScanResult, current_plans, newest_source_mtime, scan_stacks, skip_list
+from scripts.scan import CONFIG_FILE, ScanResult, current_plans, scan_stacks, skip_list
+from scripts.synth_inputs import newest_source_mtime
 from tests.conftest import SynthesizedApp
 from tests.variants import VARIANT
 
