@@ -36,19 +36,13 @@ def client(emulator: EmulatorThread) -> Any:
 
 
 def test_every_patch_has_a_name_and_a_reason() -> None:
-    assert len(PATCHES) == 9
+    assert len(PATCHES) == 8
     for patch in PATCHES:
         assert patch.name.startswith("patch_") and len(patch.reason) > 60, patch
 
 
 def test_server_listens_on_localhost_only(emulator: EmulatorThread) -> None:
     assert emulator.url.startswith("http://127.0.0.1:")
-
-
-def test_aws_managed_iam_policies_exist(client: Any) -> None:
-    policy = client("iam").get_policy(
-        PolicyArn="arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")
-    assert policy["Policy"]["PolicyName"] == "AmazonECSTaskExecutionRolePolicy"
 
 
 def _vpc_with_groups(ec2: Any) -> tuple[str, str, str]:
@@ -157,19 +151,6 @@ def test_ecs_service_with_a_launch_type_keeps_it(client: Any) -> None:
     service = _service(client, launchType="FARGATE")
     assert service["launchType"] == "FARGATE"
     assert service["enableExecuteCommand"] is False
-
-
-def test_application_autoscaling_tags_can_be_listed_added_and_removed(client: Any) -> None:
-    service = _service(client, launchType="FARGATE", capacityProviderStrategy=[])
-    resource_id = f"service/{service['clusterArn'].split('/')[-1]}/app"
-    autoscaling = client("application-autoscaling")
-    arn = autoscaling.register_scalable_target(
-        ServiceNamespace="ecs", ResourceId=resource_id, ScalableDimension="ecs:service:DesiredCount",
-        MinCapacity=1, MaxCapacity=2, Tags={"Project": "lgtm-ecs"})["ScalableTargetARN"]
-    assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Project": "lgtm-ecs"}
-    autoscaling.tag_resource(ResourceARN=arn, Tags={"Stack": "60-ecs"})
-    autoscaling.untag_resource(ResourceARN=arn, TagKeys=["Project"])
-    assert autoscaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Stack": "60-ecs"}
 
 
 def test_tls_only_bucket_policy_does_not_block_the_emulator(client: Any) -> None:
