@@ -420,50 +420,54 @@ class GitHubConfig:
 
 
 def _default_services() -> tuple[ServiceConfig, ...]:
+    # Each port is written once: a target on a service's HTTP port names that port.
+    grafana_http, mimir_http, loki_http, tempo_http, pyroscope_http = 3000, 8080, 3100, 3200, 4041
+    pyroscope_public = 4040
+    otlp_http = Ports().otlp_http
     return (
         ServiceConfig(
             name=GRAFANA, image="grafana/grafana", tag="11.4.0", cpu=512, memory=1024,
-            http_port=3000, readiness_path="/api/health",
+            http_port=grafana_http, readiness_path="/api/health",
             # uid/gid 472 is the grafana user of the upstream image (its USER).
             user="472",
             efs=EfsVolume(container_path="/var/lib/grafana", root_directory="/grafana", uid=472, gid=472),
-            targets=(Target(name=GRAFANA, port=3000, health_check_path="/api/health"),),
+            targets=(Target(name=GRAFANA, port=grafana_http, health_check_path="/api/health"),),
         ),
         ServiceConfig(
             name=MIMIR, image="grafana/mimir", tag="2.14.2", cpu=1024, memory=2048,
-            http_port=8080, object_storage=True, readiness_path="/ready",
+            http_port=mimir_http, object_storage=True, readiness_path="/ready",
             # The distroless image runs as root by default; its static binary needs no user of its own.
             user="10001:10001",
-            targets=(Target(name=MIMIR, port=8080, health_check_path="/ready",
+            targets=(Target(name=MIMIR, port=mimir_http, health_check_path="/ready",
                             paths=(MIMIR_PUSH_PATH,), priority=100),),
         ),
         ServiceConfig(
             name=LOKI, image="grafana/loki", tag="3.3.2", cpu=1024, memory=2048,
-            http_port=3100, object_storage=True, readiness_path="/ready",
+            http_port=loki_http, object_storage=True, readiness_path="/ready",
             user="10001:10001",  # the image's loki user (USER 10001)
-            targets=(Target(name=LOKI, port=3100, health_check_path="/ready",
+            targets=(Target(name=LOKI, port=loki_http, health_check_path="/ready",
                             paths=("/loki/*",), priority=200),),
         ),
         ServiceConfig(
             name=TEMPO, image="grafana/tempo", tag="2.7.1", cpu=1024, memory=2048,
-            http_port=3200, object_storage=True, readiness_path="/ready", path_prefix="/tempo",
+            http_port=tempo_http, object_storage=True, readiness_path="/ready", path_prefix="/tempo",
             user="10001:10001",  # the image's tempo user (USER 10001:10001)
             targets=(
-                Target(name="tempo-otlp", port=4318, health_check_path="/ready",
-                       health_check_port=3200, paths=("/v1/traces",), priority=300),
-                Target(name=TEMPO, port=3200, health_check_path="/ready",
+                Target(name="tempo-otlp", port=otlp_http, health_check_path="/ready",
+                       health_check_port=tempo_http, paths=("/v1/traces",), priority=300),
+                Target(name=TEMPO, port=tempo_http, health_check_path="/ready",
                        paths=("/tempo/*",), priority=400),
             ),
         ),
         ServiceConfig(
             name=PYROSCOPE, image="grafana/pyroscope", tag="1.10.0", cpu=512, memory=1024,
-            http_port=4041, object_storage=True, readiness_path="/ready",
+            http_port=pyroscope_http, object_storage=True, readiness_path="/ready",
             user="10001:10001",  # the image's pyroscope user (USER pyroscope, 10001)
             # Pyroscope runs unprefixed (its distributor calls the ingester without any prefix);
             # the proxy serves it under /pyroscope on 4040, the port the ALB target group has
             # always used, so taking over a running deployment replaces no target group.
-            prefix_proxy=PrefixProxy(prefix="/pyroscope", port=4040),
-            targets=(Target(name=PYROSCOPE, port=4040, health_check_path="/pyroscope/ready",
+            prefix_proxy=PrefixProxy(prefix="/pyroscope", port=pyroscope_public),
+            targets=(Target(name=PYROSCOPE, port=pyroscope_public, health_check_path="/pyroscope/ready",
                             paths=("/pyroscope/*",), priority=500),),
         ),
         ServiceConfig(
