@@ -8,14 +8,18 @@ export PIPENV_VERBOSITY := -1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 # The terraform provider mirror is machine-specific: found at run time, never written down.
-LGTM_TF_PROVIDER_MIRROR ?= $(shell dirname "$$(find / -maxdepth 4 -type d -name registry.terraform.io -not -path '/proc/*' 2>/dev/null | head -n 1)" 2>/dev/null | grep -v '^\.$$')
+LGTM_TF_PROVIDER_MIRROR ?= $(shell scripts/find_provider_mirror.sh)
 export LGTM_TF_PROVIDER_MIRROR
 
 PIPENV_VERSION := 2026.10.3
 PYTHON := .venv/bin/python
 PYTEST_ARGS ?=
+# The inner loop: no emulator e2e, no terraform/checkov subprocesses, no CLI round-trip.
+UNIT_MARKERS := not e2e and not slow and not cli
+# Two workers for two cores; each imports the provider once and synthesizes what its tests need.
+UNIT_WORKERS ?= 2
 
-.PHONY: help install test-tools synth scan test addresses adopt lint-workflows bootstrap-bucket deploy-local destroy-local unlock-local bench clean
+.PHONY: help install test-tools synth scan lint test unit addresses adopt lint-workflows bootstrap-bucket deploy-local destroy-local unlock-local bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -45,8 +49,18 @@ synth: install ## synthesize every stack into cdktf.out/ (one process)
 scan: synth ## checkov on every stack (and on saved plans of `deploy-local` + `deploy_local plan`, if current)
 	$(PYTHON) -m scripts.scan --stacks cdktf.out/stacks $(if $(wildcard .local/logs/*.tfplan),--tfplans .local/logs)
 
-test: install test-tools scan ## run the security scan and the whole test suite (terraform validate included)
+lint: install ## ruff on every Python file, mypy --strict on config/ and components/ (what synthesizes)
+	.venv/bin/ruff check .
+	.venv/bin/mypy --strict config components
+
+test: install test-tools lint scan ## lint, the security scan and the whole test suite (terraform validate included)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+unit: install test-tools ## the inner loop (~1 min): every test but e2e, slow (terraform, checkov) and cli; slowest ten and total
+	@started=$$(date +%s%N); \
+	$(PYTHON) -m pytest -m "$(UNIT_MARKERS)" -n $(UNIT_WORKERS) --durations=10 -p no:cacheprovider $(PYTEST_ARGS); status=$$?; \
+	elapsed=$$(( ($$(date +%s%N) - started) / 100000000 )); \
+	echo "make unit: $$((elapsed / 10)).$$((elapsed % 10)) s wall (pytest start to exit)"; exit $$status
 
 addresses: install ## refresh tests/addresses/ (the address lock); refuses to drop an address without a declared move
 	$(PYTHON) -m scripts.address_lock
@@ -70,7 +84,7 @@ destroy-local: install ## destroy the local deployment in reverse order, stop th
 unlock-local: install ## delete the state locks an interrupted deploy-local left on the emulator
 	$(PYTHON) -m scripts.deploy_local unlock
 
-bench: install ## synth cost against the jsii import floor, scaling with services/environments (BENCH_ARGS=--runs 3)
+bench: install ## synth cost vs the jsii import floor, scaling, make unit, emulator deploy figures (BENCH_ARGS="--runs 3 --no-deploy")
 	$(PYTHON) -m scripts.bench $(BENCH_ARGS)
 
 clean: ## remove synthesized output

@@ -93,12 +93,40 @@ class AlbStack(LgtmStack):
     def __init__(self, scope: Construct, stack_id: str, *, config: Config,
                  network: NetworkStack, security_groups: SecurityGroupsStack) -> None:
         super().__init__(scope, stack_id, config=config)
-        cfg = config
+        self.alb = self._load_balancer(network, security_groups)
+        self.target_groups: dict[str, LbTargetGroup] = {
+            target.name: self._target_group(svc, target, network) for svc, target in config.routed_targets}
+        routing_listener = self._listeners()
+        for svc, target in path_targets(config):
+            LbListenerRule(
+                self, f"rule-{target.name}",
+                listener_arn=routing_listener.arn,
+                priority=target.priority,
+                action=[LbListenerRuleAction(type="forward",
+                                             target_group_arn=self.target_groups[target.name].arn)],
+                condition=[LbListenerRuleCondition(
+                    path_pattern=LbListenerRuleConditionPathPattern(values=list(target.paths)))],
+                tags={"Service": svc.name},
+            )
+
+        https = config.alb.certificate_arn is not None
+        self.alb_arn = self.alb.arn
+        self.alb_dns_name = self.alb.dns_name
+        self.target_group_arns = {name: group.arn for name, group in self.target_groups.items()}
+        self.base_url = f"{'https' if https else 'http'}://{self.alb.dns_name}"
+
+        TerraformOutput(self, "alb_arn", value=self.alb.arn)
+        TerraformOutput(self, "alb_dns_name", value=self.alb.dns_name)
+        for name, url in client_endpoints(config, self.base_url).items():
+            TerraformOutput(self, name, value=url)
+
+    def _load_balancer(self, network: NetworkStack, security_groups: SecurityGroupsStack) -> Lb:
+        cfg = self.config
         alb_settings = cfg.alb
         access_logs = LbAccessLogs(bucket=alb_settings.access_logs_bucket, enabled=True,
                                    prefix=cfg.short_name("alb")) \
             if alb_settings.access_logs_bucket else None
-        self.alb = Lb(
+        alb = Lb(
             self, "alb",
             name=cfg.short_name("alb"),
             internal=False,
@@ -113,82 +141,61 @@ class AlbStack(LgtmStack):
         )
         if alb_settings.web_acl_arn:
             # The web ACL (rules, rate limits) is the user's: this only puts the ALB behind it.
-            Wafv2WebAclAssociation(self, "web-acl-association", resource_arn=self.alb.arn,
+            Wafv2WebAclAssociation(self, "web-acl-association", resource_arn=alb.arn,
                                    web_acl_arn=alb_settings.web_acl_arn)
+        return alb
 
-        self.target_groups: dict[str, LbTargetGroup] = {}
-        for svc, target in cfg.routed_targets:
-            self.target_groups[target.name] = LbTargetGroup(
-                self, f"target-group-{target.name}",
-                name=cfg.short_name(target.name),
-                # Fargate tasks (awsvpc) register by IP address.
-                target_type="ip",
-                port=target.port,
+    def _target_group(self, svc: ServiceConfig, target: Target, network: NetworkStack) -> LbTargetGroup:
+        return LbTargetGroup(
+            self, f"target-group-{target.name}",
+            name=self.config.short_name(target.name),
+            # Fargate tasks (awsvpc) register by IP address.
+            target_type="ip",
+            port=target.port,
+            protocol="HTTP",
+            vpc_id=network.vpc_id,
+            deregistration_delay=str(DEREGISTRATION_DELAY_SECONDS),
+            health_check=LbTargetGroupHealthCheck(
+                enabled=True,
                 protocol="HTTP",
-                vpc_id=network.vpc_id,
-                deregistration_delay=str(DEREGISTRATION_DELAY_SECONDS),
-                health_check=LbTargetGroupHealthCheck(
-                    enabled=True,
-                    protocol="HTTP",
-                    path=target.health_check_path,
-                    port=str(target.health_check_port) if target.health_check_port else "traffic-port",
-                    matcher="200",
-                    interval=TARGET_HEALTH_INTERVAL_SECONDS,
-                    timeout=TARGET_HEALTH_TIMEOUT_SECONDS,
-                    healthy_threshold=HEALTHY_THRESHOLD,
-                    unhealthy_threshold=UNHEALTHY_THRESHOLD,
-                ),
-                tags={"Service": svc.name},
-            )
+                path=target.health_check_path,
+                port=str(target.health_check_port) if target.health_check_port else "traffic-port",
+                matcher="200",
+                interval=TARGET_HEALTH_INTERVAL_SECONDS,
+                timeout=TARGET_HEALTH_TIMEOUT_SECONDS,
+                healthy_threshold=HEALTHY_THRESHOLD,
+                unhealthy_threshold=UNHEALTHY_THRESHOLD,
+            ),
+            tags={"Service": svc.name},
+        )
 
+    def _listeners(self) -> LbListener:
+        """Port 80 forwards, or with a certificate redirects to 443, which forwards; returns the one with the rules."""
+        cfg = self.config
         _, fallback = default_target(cfg)
         forward_to_default = LbListenerDefaultAction(
             type="forward", target_group_arn=self.target_groups[fallback.name].arn)
-        https = alb_settings.certificate_arn is not None
-        if https:
-            self.https_listener: LbListener | None = LbListener(
-                self, "listener-https",
-                load_balancer_arn=self.alb.arn, port=cfg.ports.https, protocol="HTTPS",
-                certificate_arn=alb_settings.certificate_arn, ssl_policy=alb_settings.ssl_policy,
-                default_action=[forward_to_default],
-            )
-            self.http_listener = LbListener(
-                self, "listener-http",
-                load_balancer_arn=self.alb.arn, port=cfg.ports.http, protocol="HTTP",
-                default_action=[LbListenerDefaultAction(
-                    type="redirect",
-                    redirect=LbListenerDefaultActionRedirect(
-                        protocol="HTTPS", port=str(cfg.ports.https), status_code="HTTP_301"),
-                )],
-            )
-            routing_listener = self.https_listener
-        else:
-            self.https_listener = None
+        if cfg.alb.certificate_arn is None:
+            self.https_listener: LbListener | None = None
             self.http_listener = LbListener(
                 self, "listener-http",
                 load_balancer_arn=self.alb.arn, port=cfg.ports.http, protocol="HTTP",
                 default_action=[forward_to_default],
             )
-            routing_listener = self.http_listener
-
-        for svc, target in path_targets(cfg):
-            LbListenerRule(
-                self, f"rule-{target.name}",
-                listener_arn=routing_listener.arn,
-                priority=target.priority,
-                action=[LbListenerRuleAction(type="forward",
-                                             target_group_arn=self.target_groups[target.name].arn)],
-                condition=[LbListenerRuleCondition(
-                    path_pattern=LbListenerRuleConditionPathPattern(values=list(target.paths)))],
-                tags={"Service": svc.name},
-            )
-
-        self.alb_arn = self.alb.arn
-        self.alb_dns_name = self.alb.dns_name
-        self.target_group_arns = {name: group.arn for name, group in self.target_groups.items()}
-        self.base_url = f"{'https' if https else 'http'}://{self.alb.dns_name}"
-
-        TerraformOutput(self, "alb_arn", value=self.alb.arn)
-        TerraformOutput(self, "alb_dns_name", value=self.alb.dns_name)
-        for name, url in client_endpoints(cfg, self.base_url).items():
-            TerraformOutput(self, name, value=url)
+            return self.http_listener
+        self.https_listener = LbListener(
+            self, "listener-https",
+            load_balancer_arn=self.alb.arn, port=cfg.ports.https, protocol="HTTPS",
+            certificate_arn=cfg.alb.certificate_arn, ssl_policy=cfg.alb.ssl_policy,
+            default_action=[forward_to_default],
+        )
+        self.http_listener = LbListener(
+            self, "listener-http",
+            load_balancer_arn=self.alb.arn, port=cfg.ports.http, protocol="HTTP",
+            default_action=[LbListenerDefaultAction(
+                type="redirect",
+                redirect=LbListenerDefaultActionRedirect(
+                    protocol="HTTPS", port=str(cfg.ports.https), status_code="HTTP_301"),
+            )],
+        )
+        return self.https_listener

@@ -18,9 +18,6 @@ Interface: `execution_role_arn`, `task_role_arns` (by service name).
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
@@ -28,12 +25,12 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
+from components.shared.policy import Statement, policy_document
 from components.shared.stack import LgtmStack
 from components.storage import StorageStack
 from config.common import Config, ServiceConfig
 from config.names import COLLECTOR_KIND, MIMIR, TEMPO
 
-Statement = dict[str, Any]
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
@@ -42,10 +39,6 @@ BUCKET_ACTIONS = ("s3:ListBucket", "s3:GetBucketLocation")
 EXTRA_OBJECT_ACTIONS: dict[str, tuple[str, ...]] = {TEMPO: ("s3:GetObjectTagging", "s3:PutObjectTagging")}
 DATA_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage")
-
-
-def policy_document(statements: list[Statement]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 class IamStack(LgtmStack):

@@ -16,8 +16,6 @@ Interface for later stacks: `vpc_id`, `vpc_cidr`, `public_subnet_ids`,
 
 from __future__ import annotations
 
-import json
-
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -39,6 +37,7 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from components.shared.cidrs import ANYWHERE_IPV4
+from components.shared.policy import policy_document
 from components.shared.stack import LgtmStack
 from config.common import Config, ExistingVpc, NetworkConfig
 
@@ -123,6 +122,21 @@ class NetworkStack(LgtmStack):
             public_subnets.append(public)
             private_subnets.append(private)
 
+        nat_gateways = self._nat_gateways(network, public_subnets, igw)
+        private_route_table_ids = self._private_routes(network, vpc, private_subnets, nat_gateways)
+
+        if network.flow_log_retention_days is not None:
+            self._flow_logs(vpc, network.flow_log_retention_days)
+
+        self.vpc_id = vpc.id
+        self.vpc_cidr = vpc.cidr_block
+        self.public_subnet_ids = [subnet.id for subnet in public_subnets]
+        self.private_subnet_ids = [subnet.id for subnet in private_subnets]
+        return private_route_table_ids
+
+    def _nat_gateways(self, network: NetworkConfig, public_subnets: list[Subnet],
+                      igw: InternetGateway) -> list[NatGateway]:
+        cfg = self.config
         # One NAT gateway in the first public subnet, or one per AZ so an AZ outage
         # does not cut the other AZ's tasks off from image pulls and AWS APIs.
         nat_count = len(public_subnets) if network.nat_gateway_per_az else 1
@@ -137,7 +151,11 @@ class NetworkStack(LgtmStack):
                 tags={"Name": cfg.resource_name(f"nat-{zone}")},
                 depends_on=[igw],
             ))
+        return nat_gateways
 
+    def _private_routes(self, network: NetworkConfig, vpc: Vpc, private_subnets: list[Subnet],
+                        nat_gateways: list[NatGateway]) -> list[str]:
+        cfg = self.config
         # One private route table per AZ either way, so switching NAT modes only moves routes.
         private_route_table_ids: list[str] = []
         for index, zone in enumerate(network.availability_zones):
@@ -149,14 +167,6 @@ class NetworkStack(LgtmStack):
             RouteTableAssociation(self, f"private-subnet-{index}-route-table",
                                   subnet_id=private_subnets[index].id, route_table_id=table.id)
             private_route_table_ids.append(table.id)
-
-        if network.flow_log_retention_days is not None:
-            self._flow_logs(vpc, network.flow_log_retention_days)
-
-        self.vpc_id = vpc.id
-        self.vpc_cidr = vpc.cidr_block
-        self.public_subnet_ids = [subnet.id for subnet in public_subnets]
-        self.private_subnet_ids = [subnet.id for subnet in private_subnets]
         return private_route_table_ids
 
     def _flow_logs(self, vpc: Vpc, retention_days: int) -> None:
@@ -170,19 +180,19 @@ class NetworkStack(LgtmStack):
         role = IamRole(
             self, "flow-log-role", name=cfg.resource_name("vpc-flow-logs"),
             description="VPC flow logs delivery to its own log group",
-            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            assume_role_policy=policy_document([{
                 "Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
                 "Action": "sts:AssumeRole",
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }]}),
+            }]),
         )
         IamRolePolicy(
             self, "flow-log-role-policy", name=cfg.resource_name("vpc-flow-logs"), role=role.id,
-            policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            policy=policy_document([{
                 "Sid": "WriteOwnLogGroup", "Effect": "Allow",
                 "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                 "Resource": [log_group.arn, f"{log_group.arn}:log-stream:*"],
-            }]}),
+            }]),
         )
         FlowLog(self, "flow-log", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
                 log_destination=log_group.arn, iam_role_arn=role.arn,

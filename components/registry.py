@@ -24,10 +24,11 @@ from components.network import NetworkStack
 from components.security_groups import SecurityGroupsStack
 from components.shared import moves
 from components.shared.adoption import adoption_dir, load_adoption
-from components.shared.stack import BOOTSTRAP_STACK_ID, LgtmStack
+from components.shared.stack import LgtmStack
 from components.shared.state_blocks import StackStateBlocks, render_state_blocks
 from components.storage import StorageStack
 from config.common import Config
+from config.names import BOOTSTRAP_STACK_ID
 
 Built = Mapping[str, LgtmStack]
 

@@ -111,8 +111,15 @@ class SecurityGroupsStack(LgtmStack):
         )
         alb = self.alb_security_group.id
         ecs = self.ecs_security_group.id
-        efs = storage.efs_security_group_id
+        self._alb_rules(alb, ecs)
+        self._intra_group_rules(ecs)
+        self._task_rules(ecs, efs=storage.efs_security_group_id, vpc_cidr=network.vpc_cidr)
+        self.alb_security_group_id = alb
+        self.ecs_security_group_id = ecs
 
+    def _alb_rules(self, alb: str, ecs: str) -> None:
+        """Clients to the ALB on the listener ports; the ALB to the tasks on the target ports."""
+        cfg = self.config
         for rule in cfg.alb_ingress_rules:
             for index, cidr in enumerate(rule.cidr_blocks):
                 VpcSecurityGroupIngressRule(
@@ -133,6 +140,9 @@ class SecurityGroupsStack(LgtmStack):
                 referenced_security_group_id=alb, description=use.description,
             )
 
+    def _intra_group_rules(self, ecs: str) -> None:
+        """Service to service inside the ECS group."""
+        cfg = self.config
         for use in intra_group_ports(cfg):
             VpcSecurityGroupIngressRule(
                 self, f"ecs-ingress-intra-{use.protocol}-{use.port}", security_group_id=ecs,
@@ -145,12 +155,15 @@ class SecurityGroupsStack(LgtmStack):
                 referenced_security_group_id=ecs, description=use.description,
             )
 
+    def _task_rules(self, ecs: str, *, efs: str, vpc_cidr: str) -> None:
+        """OTLP from the VPC to Alloy, HTTPS out to AWS, NFS to EFS."""
+        cfg = self.config
         # Applications elsewhere in the VPC send OTLP to Alloy (alloy.<namespace>); nothing
         # outside the VPC can: OTLP from the internet arrives only via the ALB's /v1/traces.
         for transport, port in (("grpc", cfg.ports.otlp_grpc), ("http", cfg.ports.otlp_http)):
             VpcSecurityGroupIngressRule(
                 self, f"ecs-ingress-otlp-{transport}-from-vpc", security_group_id=ecs,
-                ip_protocol=TCP, from_port=port, to_port=port, cidr_ipv4=network.vpc_cidr,
+                ip_protocol=TCP, from_port=port, to_port=port, cidr_ipv4=vpc_cidr,
                 description=f"OTLP {transport} to Alloy from applications inside the VPC",
             )
         VpcSecurityGroupEgressRule(
@@ -168,6 +181,3 @@ class SecurityGroupsStack(LgtmStack):
             ip_protocol=TCP, from_port=cfg.ports.nfs, to_port=cfg.ports.nfs, referenced_security_group_id=ecs,
             description="NFS to the EFS mount targets from the ECS tasks only",
         )
-
-        self.alb_security_group_id = alb
-        self.ecs_security_group_id = ecs

@@ -17,8 +17,6 @@ Interface: `buckets`, `file_system_id`, `file_system_arn`, `access_point_ids`,
 
 from __future__ import annotations
 
-import json
-
 from cdktf import TerraformOutput
 from cdktf_cdktf_provider_aws.efs_access_point import (
     EfsAccessPoint,
@@ -34,6 +32,7 @@ from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from constructs import Construct
 
 from components.network import NetworkStack
+from components.shared.policy import policy_document
 from components.shared.secure_bucket import SecureBucket
 from components.shared.stack import LgtmStack
 from config.common import Config, ServiceConfig
@@ -46,17 +45,14 @@ def efs_tls_only_policy(file_system_arn: str) -> str:
     clients: tasks mount with IAM authorization and their task role's
     elasticfilesystem:ClientMount/ClientWrite (40-iam).
     """
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": {"AWS": "*"},
-            "Action": "*",
-            "Resource": file_system_arn,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }],
-    })
+    return policy_document([{
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "*",
+        "Resource": file_system_arn,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }])
 
 
 class StorageStack(LgtmStack):

@@ -50,6 +50,7 @@ class StateConfig:
     bootstrap_bucket: str
     """Created once by hand (`make bootstrap-bucket`); holds only 00-bootstrap's state."""
     bootstrap_state_key: str
+    """00-bootstrap's own state key in the bootstrap bucket."""
     state_bucket: str
     """Created by 00-bootstrap; holds every other stack's state."""
     lock_table: str
@@ -87,8 +88,11 @@ class ExistingVpc:
     """Use a VPC that already exists instead of creating one."""
 
     vpc_id: str
+    """The VPC the stacks deploy into (10-network looks it up instead of creating one)."""
     public_subnet_ids: tuple[str, ...]
+    """Subnets the ALB lives in, one per availability zone."""
     private_subnet_ids: tuple[str, ...]
+    """Subnets the tasks and EFS mount targets live in; they need a route to the internet (NAT) for image pulls."""
     private_route_table_ids: tuple[str, ...] = ()
     """Route tables the S3 gateway endpoint attaches to (only if it is created)."""
 
@@ -96,14 +100,19 @@ class ExistingVpc:
 @dataclass(frozen=True)
 class NetworkConfig:
     vpc_cidr: str = "10.20.0.0/16"
+    """The new VPC's address range."""
     availability_zones: tuple[str, ...] = ("ap-northeast-2a", "ap-northeast-2c")
+    """One public and one private subnet per zone (the ALB needs two zones)."""
     public_subnet_cidrs: tuple[str, ...] = ("10.20.0.0/24", "10.20.1.0/24")
+    """One per availability zone, in order: the ALB and the NAT gateways."""
     private_subnet_cidrs: tuple[str, ...] = ("10.20.10.0/24", "10.20.11.0/24")
+    """One per availability zone, in order: the tasks and the EFS mount targets."""
     nat_gateway_per_az: bool = False
     """One NAT gateway per AZ (resilient) instead of one shared (cheaper)."""
     s3_gateway_endpoint: bool = True
     """Lets object-storage traffic from private subnets skip the NAT gateway."""
     existing_vpc: ExistingVpc | None = None
+    """Deploy into this VPC instead of creating one (None: 10-network creates it)."""
     flow_log_retention_days: int | None = 90
     """A new VPC's flow logs (all traffic) go to CloudWatch Logs for this many days; None: no flow logs.
     An existing VPC's flow logs are its owner's business."""
@@ -119,8 +128,11 @@ class MimirStoragePrefixes:
     """
 
     blocks: str = "blocks"
+    """Prefix of Mimir's TSDB blocks."""
     ruler: str = "ruler"
+    """Prefix of Mimir's ruler storage (recording and alerting rules)."""
     alertmanager: str = "alertmanager"
+    """Prefix of Mimir's alertmanager state."""
 
     def as_dict(self) -> dict[str, str]:
         """Prefix per Mimir storage (`blocks`, `ruler`, `alertmanager`)."""
@@ -138,10 +150,13 @@ class RetentionConfig:
     """
 
     metrics_days: int = 400
+    """Mimir keeps samples this long."""
     logs_days: int = 400
+    """Loki keeps log lines this long."""
     traces_days: int = 14
     """Tempo's own default (336h), kept: traces are the bulkiest signal."""
     profiles_days: int = 400
+    """Pyroscope keeps profiles this long."""
 
     def by_service(self) -> dict[str, int]:
         """Retention (days) per backend service name."""
@@ -159,8 +174,11 @@ class LegacyReadTenants:
     """
 
     metrics: tuple[str, ...] = ()
+    """Older Mimir tenants Grafana's "(with history)" Mimir datasource also reads."""
     logs: tuple[str, ...] = ()
+    """Older Loki tenants Grafana's "(with history)" Loki datasource also reads."""
     traces: tuple[str, ...] = ()
+    """Older Tempo tenants Grafana's "(with history)" Tempo datasource also reads."""
 
     def by_service(self) -> dict[str, tuple[str, ...]]:
         """Legacy tenants per backend service name (the backends that can federate tenants)."""
@@ -182,10 +200,13 @@ class CollectorBufferConfig:
 @dataclass(frozen=True)
 class StorageConfig:
     abort_incomplete_multipart_days: int = 7
+    """Unfinished multipart uploads in the data buckets are aborted after this many days."""
     efs_transition_to_ia: str = "AFTER_30_DAYS"
+    """When EFS moves a file to Infrequent Access (an EFS lifecycle value such as AFTER_30_DAYS)."""
     noncurrent_version_expiration_days: int = 7
     """Data buckets are versioned; overwritten/deleted object versions are kept this long."""
     mimir_prefixes: MimirStoragePrefixes = field(default_factory=MimirStoragePrefixes)
+    """Where Mimir's three stores live inside its bucket."""
     kms_key_arn: str | None = None
     """Customer-managed KMS key (ARN, in aws_region) for the data buckets and EFS; the task roles get
     kms:Decrypt/GenerateDataKey on it. None: SSE-S3 (AES256) and EFS's AWS-managed key."""
@@ -203,7 +224,9 @@ class EfsVolume:
     root_directory: str
     """The access point's root inside the file system, e.g. /grafana."""
     uid: int
+    """POSIX user every NFS operation through the access point runs as (the service's user)."""
     gid: int
+    """POSIX group every NFS operation through the access point runs as."""
     permissions: str = "0750"
     """Octal mode EFS gives the root directory when it creates it."""
 
@@ -213,9 +236,13 @@ class IngressRule:
     """One ALB ingress rule: who may reach the load balancer on which port."""
 
     name: str
+    """Names the rule's security-group resource (unique)."""
     port: int
+    """The listener port clients reach (ports.http or ports.https)."""
     cidr_blocks: tuple[str, ...]
+    """Who may connect (IPv4 CIDRs)."""
     description: str
+    """The rule's description in EC2 (what the clients are)."""
 
 
 @dataclass(frozen=True)
@@ -226,10 +253,15 @@ class Target:
     """
 
     name: str
+    """Names the target group (`<project>-<env>-<name>`, at most 32 characters); unique."""
     port: int
+    """The container port the target group sends traffic to."""
     health_check_path: str
+    """The ALB's health-check path on the target (or `health_check_port`)."""
     paths: tuple[str, ...] = ()
+    """Listener path patterns routed here; empty: the listener's default action."""
     priority: int | None = None
+    """The listener rule's priority (1-50000, unique); None for the default target."""
     health_check_port: int | None = None
     """None checks the traffic port; Tempo's OTLP group checks 3200 instead."""
 
@@ -248,7 +280,9 @@ class PrefixProxy:
     port: int
     """Where the proxy listens (the ALB target port)."""
     image: str = "public.ecr.aws/nginx/nginx-unprivileged"
+    """The proxy's image repository (nginx, unprivileged build)."""
     tag: str = "1.27.3-alpine"
+    """The proxy image's pinned tag."""
     user: str = "101:101"
     """The image's own USER (nginx): the proxy runs unprivileged on a port above 1024."""
 
@@ -262,15 +296,23 @@ class ServiceConfig:
     """One ECS service on its upstream image."""
 
     name: str
+    """The ECS service, its Cloud Map name (`<name>.<namespace>`) and its container."""
     image: str
+    """The upstream image repository, e.g. grafana/mimir (no tag)."""
     tag: str
+    """The pinned image tag (never `latest`); the renderers target this version's config keys."""
     cpu: int
+    """Fargate task CPU units (a Fargate size together with `memory`)."""
     memory: int
+    """Fargate task memory in MiB (a Fargate size together with `cpu`)."""
     http_port: int
+    """The service's HTTP port: its API, readiness and metrics."""
     readiness_path: str
     """Readiness endpoint on `http_port`, used by container health checks."""
     targets: tuple[Target, ...] = ()
+    """The ALB target groups that route to this service; empty: not behind the ALB."""
     desired_count: int = 1
+    """Tasks to run; stateful services run one."""
     stateful: bool = True
     """Single-replica services with on-disk state never run two tasks at once."""
     path_prefix: str = ""
@@ -305,10 +347,15 @@ class Ports:
     """Ports that are not a service's main HTTP port (defined once here)."""
 
     grpc: int = 9095
+    """dskit's gRPC server port in every backend (internal only, never routed)."""
     memberlist: int = 7946
+    """dskit's memberlist gossip port (the rings are in-memory here; kept off every routed port)."""
     otlp_grpc: int = 4317
+    """OTLP over gRPC (Tempo's receiver, Alloy's receiver)."""
     otlp_http: int = 4318
+    """OTLP over HTTP (Tempo's receiver behind /v1/traces, Alloy's receiver)."""
     nfs: int = 2049
+    """EFS's NFS port (the tasks' security group reaches the mount targets on it)."""
     http: int = 80
     """The ALB's HTTP listener (and its ingress rule's port)."""
     https: int = 443
@@ -321,10 +368,15 @@ class AlbConfig:
     certificate_arn: str | None = None
     """When set, a 443 listener carries the rules and port 80 redirects to it."""
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    """The HTTPS listener's TLS policy (with `certificate_arn`)."""
     deletion_protection: bool = False
+    """AWS refuses to delete the ALB while on (a destroy then fails until it is turned off)."""
     access_logs_bucket: str | None = None
+    """Existing bucket for the ALB's access logs; None: no access logs."""
     idle_timeout: int = 60
+    """Seconds a connection may stay idle (1-4000); long queries need more than the default."""
     drop_invalid_header_fields: bool = True
+    """The ALB drops HTTP headers with invalid names instead of forwarding them."""
     desync_mitigation_mode: str = "strictest"
     """How the ALB treats HTTP desync (request smuggling) risks: monitor, defensive or strictest."""
     web_acl_arn: str | None = None
@@ -336,7 +388,9 @@ class AlbConfig:
 @dataclass(frozen=True)
 class EcsConfig:
     log_retention_days: int = 30
+    """The services' CloudWatch log groups keep events this long (a CloudWatch retention value)."""
     container_insights: bool = True
+    """CloudWatch Container Insights on the cluster (costs per metric)."""
     fargate_spot: bool = False
     """Run on Fargate Spot (cheaper, can be interrupted) instead of Fargate."""
     namespace: str = "lgtm.local"
@@ -346,6 +400,7 @@ class EcsConfig:
     copied into every task for the health checks, so it must be statically linked (the `-musl`
     variant; the default glibc variant needs a loader the distroless images lack)."""
     grafana_admin_user: str = "admin"
+    """Grafana's admin login; its password is generated into SSM by 60-ecs."""
     log_kms_key_arn: str | None = None
     """Customer-managed KMS key (ARN) for the ECS and VPC flow log groups; its key policy must allow
     logs.<region>.amazonaws.com. None: CloudWatch Logs' own encryption."""
@@ -370,7 +425,9 @@ class GitHubConfig:
     repository: str = "jsj/lgtm-ecs"
     """owner/repo whose workflows may assume the deploy role."""
     deploy_policy_name: str = DEPLOY_POLICY_NAME
+    """The deploy policy's name (account-wide: each environment has its own)."""
     deploy_role_name: str = DEPLOY_ROLE_NAME
+    """The role GitHub Actions assumes (account-wide: each environment has its own)."""
     existing_role_name: str | None = None
     """Attach the policy to this existing role instead of creating one. Single-role mode: no plan
     role either, so whoever may run a plan holds write credentials (README "Deploying from GitHub
@@ -389,50 +446,54 @@ class GitHubConfig:
 
 
 def _default_services() -> tuple[ServiceConfig, ...]:
+    # Each port is written once: a target on a service's HTTP port names that port.
+    grafana_http, mimir_http, loki_http, tempo_http, pyroscope_http = 3000, 8080, 3100, 3200, 4041
+    pyroscope_public = 4040
+    otlp_http = Ports().otlp_http
     return (
         ServiceConfig(
             name=GRAFANA, image="grafana/grafana", tag="11.4.0", cpu=512, memory=1024,
-            http_port=3000, readiness_path="/api/health",
+            http_port=grafana_http, readiness_path="/api/health",
             # uid/gid 472 is the grafana user of the upstream image (its USER).
             user="472",
             efs=EfsVolume(container_path="/var/lib/grafana", root_directory="/grafana", uid=472, gid=472),
-            targets=(Target(name=GRAFANA, port=3000, health_check_path="/api/health"),),
+            targets=(Target(name=GRAFANA, port=grafana_http, health_check_path="/api/health"),),
         ),
         ServiceConfig(
             name=MIMIR, image="grafana/mimir", tag="2.14.2", cpu=1024, memory=2048,
-            http_port=8080, object_storage=True, readiness_path="/ready",
+            http_port=mimir_http, object_storage=True, readiness_path="/ready",
             # The distroless image runs as root by default; its static binary needs no user of its own.
             user="10001:10001",
-            targets=(Target(name=MIMIR, port=8080, health_check_path="/ready",
+            targets=(Target(name=MIMIR, port=mimir_http, health_check_path="/ready",
                             paths=(MIMIR_PUSH_PATH,), priority=100),),
         ),
         ServiceConfig(
             name=LOKI, image="grafana/loki", tag="3.3.2", cpu=1024, memory=2048,
-            http_port=3100, object_storage=True, readiness_path="/ready",
+            http_port=loki_http, object_storage=True, readiness_path="/ready",
             user="10001:10001",  # the image's loki user (USER 10001)
-            targets=(Target(name=LOKI, port=3100, health_check_path="/ready",
+            targets=(Target(name=LOKI, port=loki_http, health_check_path="/ready",
                             paths=("/loki/*",), priority=200),),
         ),
         ServiceConfig(
             name=TEMPO, image="grafana/tempo", tag="2.7.1", cpu=1024, memory=2048,
-            http_port=3200, object_storage=True, readiness_path="/ready", path_prefix="/tempo",
+            http_port=tempo_http, object_storage=True, readiness_path="/ready", path_prefix="/tempo",
             user="10001:10001",  # the image's tempo user (USER 10001:10001)
             targets=(
-                Target(name="tempo-otlp", port=4318, health_check_path="/ready",
-                       health_check_port=3200, paths=("/v1/traces",), priority=300),
-                Target(name=TEMPO, port=3200, health_check_path="/ready",
+                Target(name="tempo-otlp", port=otlp_http, health_check_path="/ready",
+                       health_check_port=tempo_http, paths=("/v1/traces",), priority=300),
+                Target(name=TEMPO, port=tempo_http, health_check_path="/ready",
                        paths=("/tempo/*",), priority=400),
             ),
         ),
         ServiceConfig(
             name=PYROSCOPE, image="grafana/pyroscope", tag="1.10.0", cpu=512, memory=1024,
-            http_port=4041, object_storage=True, readiness_path="/ready",
+            http_port=pyroscope_http, object_storage=True, readiness_path="/ready",
             user="10001:10001",  # the image's pyroscope user (USER pyroscope, 10001)
             # Pyroscope runs unprefixed (its distributor calls the ingester without any prefix);
             # the proxy serves it under /pyroscope on 4040, the port the ALB target group has
             # always used, so taking over a running deployment replaces no target group.
-            prefix_proxy=PrefixProxy(prefix="/pyroscope", port=4040),
-            targets=(Target(name=PYROSCOPE, port=4040, health_check_path="/pyroscope/ready",
+            prefix_proxy=PrefixProxy(prefix="/pyroscope", port=pyroscope_public),
+            targets=(Target(name=PYROSCOPE, port=pyroscope_public, health_check_path="/pyroscope/ready",
                             paths=("/pyroscope/*",), priority=500),),
         ),
         ServiceConfig(
@@ -449,29 +510,45 @@ class Config:
     """Everything the stacks read. Construction validates (`config.validation`)."""
 
     project: str
+    """Prefix of every resource name (`<project>-<environment>-...`)."""
     environment: str
+    """One of `config.names.ENVIRONMENTS`; picks the state layout and the names."""
     aws_region: str
+    """Where every stack deploys, and the region of every backend."""
     tenant_id: str
     """The one tenant (X-Scope-OrgID) every writer, backend and datasource uses."""
     state: StateConfig
+    """The state layout (`default_state(environment)`)."""
     legacy_read_tenants: LegacyReadTenants = field(default_factory=LegacyReadTenants)
+    """Tenants whose older data stays readable in Grafana (README "Changing the tenant")."""
     pyroscope_legacy_anonymous: bool = False
     """Add a read-only Pyroscope datasource on the tenant `anonymous`, where Pyroscope stored
     profiles while no tenant was set (it has no tenant federation to merge them)."""
     name_prefix: str = NAME_PREFIX
+    """Prefix of globally unique names (S3 buckets): `<name_prefix>-<service>-<environment>`."""
     network: NetworkConfig = field(default_factory=NetworkConfig)
+    """The VPC: created by 10-network, or an existing one."""
     storage: StorageConfig = field(default_factory=StorageConfig)
+    """Data buckets and EFS (20-storage)."""
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    """How long each signal is kept."""
     collector_buffers: CollectorBufferConfig = field(default_factory=CollectorBufferConfig)
+    """What Alloy buffers while a backend restarts."""
     alb_ingress_rules: tuple[IngressRule, ...] = (
         IngressRule(name="http", port=80, cidr_blocks=("0.0.0.0/0",),
                     description="HTTP from clients to the ALB (Grafana, push APIs, OTLP traces)"),
     )
+    """Who may reach the ALB, per listener port."""
     ports: Ports = field(default_factory=Ports)
+    """Ports besides each service's HTTP port."""
     services: tuple[ServiceConfig, ...] = field(default_factory=_default_services)
+    """Every ECS service, in order (the defaults: the six core services)."""
     alb: AlbConfig = field(default_factory=AlbConfig)
+    """The load balancer (50-alb)."""
     ecs: EcsConfig = field(default_factory=EcsConfig)
+    """The cluster and what every task shares (60-ecs)."""
     github: GitHubConfig = field(default_factory=GitHubConfig)
+    """GitHub Actions deploy access (00-bootstrap)."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Extra tags on every resource, besides Project/Environment/ManagedBy/Stack."""
 

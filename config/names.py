@@ -23,6 +23,8 @@ ENVIRONMENT_VARIABLE = "LGTM_ENVIRONMENT"
 ENVIRONMENT_CONTEXT_KEY = "environment"
 CDKTF_JSON = Path(__file__).resolve().parent.parent / "cdktf.json"
 NAME_PREFIX = "jsj-lgtm"
+BOOTSTRAP_STACK_ID = "00-bootstrap"
+"""The stack that creates the state bucket and lock table every other stack keeps its state in."""
 # Service names: each is spelled here once; renderers, stacks and tests import it.
 GRAFANA = "grafana"
 MIMIR = "mimir"

@@ -85,8 +85,6 @@ IDENTITY_ATTRIBUTES: Mapping[str, tuple[str, ...]] = {
     "aws_service_discovery_private_dns_namespace": ("name",),
     "aws_service_discovery_service": ("dns_config.namespace_id", "name"),
     "aws_ssm_parameter": ("name",),
-    "aws_appautoscaling_target": ("service_namespace", "resource_id", "scalable_dimension"),
-    "aws_appautoscaling_policy": ("resource_id", "name"),
 }
 """Per resource type, the attributes that name the object in AWS (dotted paths into blocks)."""
 
@@ -113,9 +111,6 @@ IMPORT_IDS: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_route": lambda v: f"{v['route_table_id']}_{v['destination_cidr_block']}",
     "aws_route_table_association": lambda v: f"{v['subnet_id']}/{v['route_table_id']}",
     "aws_wafv2_web_acl_association": lambda v: f"{v['web_acl_arn']},{v['resource_arn']}",
-    "aws_appautoscaling_target": lambda v: f"{v['service_namespace']}/{v['resource_id']}/{v['scalable_dimension']}",
-    "aws_appautoscaling_policy":
-        lambda v: f"{v['service_namespace']}/{v['resource_id']}/{v['scalable_dimension']}/{v['name']}",
 }
 """Types whose `terraform import` ID is not their `id` attribute (hashicorp/aws 5.100 docs)."""
 

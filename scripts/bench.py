@@ -10,7 +10,10 @@ are in the table for a reader to judge.
   scaling     synth time and peak memory (Python + its jsii Node child) for generated
               configs of 6/30/60 services and 1/3 environments, measured inside one
               process after the import, so the import floor is not counted
-  tests       the unit suite's wall time and how many full-app synths it performs
+  tests       `make unit`'s selection (pytest-xdist, 2 workers): wall time, and how many full-app
+              synths each worker performs against how many distinct configs it needed
+  deploy      `make deploy-local` end to end, its no-drift plans and `make destroy-local`, per stack
+              (scripts/bench_deploy.py); `--no-deploy` leaves them out
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from scripts import bench_deploy
+
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 GOAL_RATIO = 1.2
 PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
 GOAL_MARGINAL_S = 0.1
+GOAL_UNIT_S = 60.0
 
 
 def bench_env() -> dict[str, str]:
@@ -98,14 +104,23 @@ def scaling(runs: int, say) -> list[dict[str, float]]:
     return points
 
 
-def test_suite(say) -> tuple[float, int, str]:
+def unit_markers() -> str:
+    """The marker expression of `make unit` (read from the Makefile: one definition)."""
+    found = re.search(r"^UNIT_MARKERS := (.+)$", (REPO / "Makefile").read_text(), re.MULTILINE)
+    if not found:
+        raise SystemExit("bench: no UNIT_MARKERS line in the Makefile")
+    return found.group(1).strip()
+
+
+def test_suite(say) -> tuple[float, str, str]:
     env = bench_env()
     env["LGTM_REPORT_SYNTH_COUNT"] = "1"
-    elapsed, out = timed([PYTHON, "-m", "pytest", "-q", "-m", "not e2e", "-p", "no:cacheprovider"], env=env)
-    count = re.search(r"full-app synths this session: (\d+)", out)
+    elapsed, out = timed([PYTHON, "-m", "pytest", "-q", "-m", unit_markers(), "-n", "2", "-p", "no:cacheprovider"],
+                         env=env)
+    synths = re.search(r"full-app synths: (.+)$", out, re.MULTILINE)
     summary = [line for line in out.splitlines() if " passed" in line]
-    say(f"  unit suite: {elapsed:.1f} s, {summary[-1] if summary else '?'}")
-    return elapsed, int(count.group(1)) if count else -1, summary[-1] if summary else ""
+    say(f"  make unit's tests: {elapsed:.1f} s, {summary[-1] if summary else '?'}")
+    return elapsed, synths.group(1) if synths else "?", summary[-1] if summary else ""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (median)")
     parser.add_argument("--skip-tests", action="store_true", help="do not time the unit test suite")
     parser.add_argument("--skip-cli", action="store_true", help="do not time `npx cdktf synth`")
+    parser.add_argument("--no-deploy", action="store_true",
+                        help="leave out the deploy figures (make deploy-local, plans, destroy-local: minutes)")
     args = parser.parse_args(argv)
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
 
@@ -128,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     say("scaling (in-process, after the import)")
     points = scaling(args.runs, say)
     suite = test_suite(say) if not args.skip_tests else None
+    deploy_lines = bench_deploy.main(say) if not args.no_deploy else []
 
     floor = medians["floor"]
     rows = [
@@ -156,8 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"marginal cost per environment: {per_env:.3f} s (goal <= {GOAL_MARGINAL_S}: "
           f"{'met' if per_env <= GOAL_MARGINAL_S else 'NOT met'})")
     if suite:
-        print(f"\nunit test suite: {suite[0]:.1f} s wall, {suite[2].strip('= ')}; "
-              f"full-app synths per (environment, config): {suite[1]} in the session")
+        print(f"\nmake unit's tests (pytest -n 2): {suite[0]:.1f} s wall (goal <= {GOAL_UNIT_S:.0f} s: "
+              f"{'met' if suite[0] <= GOAL_UNIT_S else 'NOT met'}), {suite[2].strip('= ')}; "
+              f"full-app synths: {suite[1]}")
+    for line in deploy_lines:
+        print(line)
     return 0
 
 

@@ -10,7 +10,9 @@ through its environment alone (`AWS_ENDPOINT_URL`, fake keys), with the real AWS
 provider from the offline mirror. Stacks run in dependency order (manifest
 `dependencies` plus the stacks whose state a `terraform_remote_state` reads; every
 stack needs 00-bootstrap's state bucket and lock table); independent stacks run in
-parallel (`--workers`). Each stack logs to `.local/logs/<stack>.log`.
+parallel (`--workers`). Each stack logs to `.local/logs/<stack>.log`; its progress line,
+`[+92.5s → +158.4s] 20-storage ok (65.9 s) [3/7]`, gives its start and end since the run
+began (which stacks overlapped), and the summary line the wall time against the longest stack.
 
 The environment is the one `main.py` synthesizes (`$LGTM_ENVIRONMENT` or cdktf.json's
 context, default prod); a `cdktf.out` synthesized for another environment is never reused.
@@ -48,19 +50,19 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from config.names import BOOTSTRAP_STACK_ID
 from scripts import emulator as emulator_module
+from scripts.synth_inputs import synth_is_fresh
 from scripts.terraform_cli import run_terraform, terraform_env, write_cli_config
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOCAL_DIR = REPO_ROOT / ".local"
 STATE_FILE = LOCAL_DIR / "emulator.json"
 DEFAULT_OUTDIR = REPO_ROOT / "cdktf.out"
-BOOTSTRAP_STACK_ID = "00-bootstrap"
 FAKE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"  # AWS's documented example key: fake by construction
 FAKE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 CROSS_STACK_OUTPUT_PREFIX = "cross-stack-output-"
 # Sources whose change makes cdktf.out stale.
-SYNTH_INPUTS = ("main.py", "cdktf.json", "Pipfile.lock", "components", "config")
 # Adoption files import a real account's objects by ID, which an emulator does not have:
 # a local deploy is a fresh deployment and synthesizes without them. When the repo holds
 # any, it synthesizes into its own directory, so cdktf.out stays what `make synth` makes.
@@ -161,6 +163,38 @@ class StackResult:
     stack_id: str
     seconds: float
     value: Any = None
+    started: float = 0.0
+    """Seconds from the start of the run to this stack's start (its end: `finished`)."""
+    finished: float = 0.0
+
+
+def progress_line(stack_id: str, started: float, finished: float, outcome: str) -> str:
+    """`[+12.3s → +40.1s] 20-storage ok (27.8 s)`: start and end show which stacks overlapped."""
+    return f"[+{started:.1f}s → +{finished:.1f}s] {stack_id} {outcome} ({finished - started:.1f} s)"
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What a run of stacks cost as a whole against its parts (`make bench` prints it)."""
+
+    wall: float
+    longest: StackResult
+    total: float
+    """Sum of the stacks' own times: equal to `wall` when nothing overlapped."""
+
+    @property
+    def ratio_to_longest(self) -> float:
+        return self.wall / self.longest.seconds if self.longest.seconds else float("inf")
+
+    def describe(self) -> str:
+        return (f"in {self.wall:.1f} s (the stacks' own times add up to {self.total:.1f} s; longest "
+                f"{self.longest.stack_id} {self.longest.seconds:.1f} s; wall / longest = {self.ratio_to_longest:.2f})")
+
+
+def timeline(results: list[StackResult]) -> Timeline:
+    wall = max((result.finished for result in results), default=0.0)
+    longest = max(results, key=lambda result: result.seconds)
+    return Timeline(wall=wall, longest=longest, total=sum(result.seconds for result in results))
 
 
 def run_in_order(
@@ -169,47 +203,56 @@ def run_in_order(
 ) -> list[StackResult]:
     """Run `action` on every stack once all the stacks it needs are done.
 
-    Up to `workers` stacks at once; a progress line per stack as it finishes. On the
-    first failure no further stack starts; the running ones finish; the error is raised.
+    Up to `workers` stacks at once; a stack starts as soon as the stacks it needs are
+    done, not when a whole "level" is. A progress line per stack as it finishes, with
+    its start and end since the run began. On the first failure no further stack
+    starts; the running ones finish; the error is raised.
     """
     order = dependency_order(dependencies)
-    total = len(order)
+    slots = max(1, workers)
     done: dict[str, StackResult] = {}
     failures: list[BaseException] = []
+    began = time.monotonic()
+    start_offsets: dict[str, float] = {}
 
     def timed(stack_id: str) -> StackResult:
-        started = time.monotonic()
+        start_offsets[stack_id] = time.monotonic() - began
         value = action(stack_id)
-        return StackResult(stack_id, time.monotonic() - started, value)
+        finished = time.monotonic() - began
+        started = start_offsets[stack_id]
+        return StackResult(stack_id, finished - started, value, started=started, finished=finished)
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+    def collect(future: Future[StackResult], stack_id: str) -> None:
+        try:
+            result = future.result()
+        except BaseException as error:  # noqa: BLE001 - reported after the others finish
+            failures.append(error)
+            say(progress_line(stack_id, start_offsets.get(stack_id, 0.0), time.monotonic() - began, "FAILED"))
+            return
+        done[stack_id] = result
+        say(progress_line(stack_id, result.started, result.finished, verb) + f" [{len(done)}/{len(order)}]")
+
+    with ThreadPoolExecutor(max_workers=slots) as pool:
         running: dict[Future[StackResult], str] = {}
-        while len(done) < total and not failures:
-            for stack_id in order:
-                started = set(running.values()) | set(done)
-                if stack_id not in started and set(dependencies[stack_id]) <= set(done) \
-                        and len(running) < max(1, workers):
+        while len(done) < len(order) and not failures:
+            for stack_id in ready_stacks(order, dependencies, done, set(running.values())):
+                if len(running) < slots:
                     running[pool.submit(timed, stack_id)] = stack_id
             finished, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in finished:
-                stack_id = running.pop(future)
-                try:
-                    result = future.result()
-                except BaseException as error:  # noqa: BLE001 - reported after the others finish
-                    failures.append(error)
-                    say(f"[{len(done) + 1}/{total}] {stack_id} ... FAILED")
-                    continue
-                done[stack_id] = result
-                say(f"[{len(done)}/{total}] {stack_id} ... {verb} ({result.seconds:.1f} s)")
+                collect(future, running.pop(future))
         for future in wait(running).done:
-            stack_id = running[future]
-            if future.exception() is None:
-                done[stack_id] = future.result()
-            else:
-                failures.append(future.exception())  # type: ignore[arg-type]
+            collect(future, running[future])
     if failures:
         raise failures[0]
     return [done[stack_id] for stack_id in order]
+
+
+def ready_stacks(order: list[str], dependencies: Mapping[str, Iterable[str]],
+                 done: Mapping[str, StackResult], running: set[str]) -> list[str]:
+    """Stacks not started yet whose every dependency is done, in dependency order."""
+    return [stack_id for stack_id in order
+            if stack_id not in done and stack_id not in running and set(dependencies[stack_id]) <= set(done)]
 
 
 # --- terraform against the emulator ---------------------------------------------------
@@ -412,10 +455,14 @@ class LocalDeployment:
                             workers=self.workers, say=self.say, verb="destroyed")
 
     def print_outputs(self) -> dict[str, dict[str, Any]]:
+        order = dependency_order(self.dependencies())
+        # `terraform output` only reads state: the stacks' reads overlap, printed in order after.
+        with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
+            read = dict(zip(order, pool.map(self.outputs, order), strict=True))
         every: dict[str, dict[str, Any]] = {}
-        for stack_id in dependency_order(self.dependencies()):
+        for stack_id in order:
             # cdktf's cross-stack plumbing outputs are for remote state, not for people.
-            outputs = {name: output for name, output in self.outputs(stack_id).items()
+            outputs = {name: output for name, output in read[stack_id].items()
                        if not name.startswith(CROSS_STACK_OUTPUT_PREFIX)}
             every[stack_id] = outputs
             self.say(f"{stack_id}:" + ("" if outputs else " (no outputs)"))
@@ -508,18 +555,6 @@ def ensure_emulator(*, port: int, endpoint: str | None, say: Say) -> EmulatorRec
         say(f"emulator: started {record.endpoint} (pid {record.pid}, log {record.log})")
     record.save()
     return record
-
-
-def synth_is_fresh(outdir: Path) -> bool:
-    manifest = outdir / "manifest.json"
-    if not manifest.is_file():
-        return False
-    newest_input = max(
-        path.stat().st_mtime
-        for name in SYNTH_INPUTS
-        for path in ([REPO_ROOT / name] if (REPO_ROOT / name).is_file() else (REPO_ROOT / name).rglob("*.py"))
-    )
-    return manifest.stat().st_mtime > newest_input
 
 
 def repo_has_adoption_files() -> bool:
@@ -622,6 +657,7 @@ def check_no_state_locks(config: Any, *, endpoint: str) -> None:
 
 def deploy(*, port: int = 0, endpoint: str | None = None, outdir: Path | None = None,
            workers: int = 2, synth: bool = True, say: Say = say_now) -> LocalDeployment:
+    began = time.monotonic()
     outdir = outdir or default_outdir()
     config = load_selected_config()
     # Synth first: a config that fails to synthesize must not leave an emulator running.
@@ -636,11 +672,10 @@ def deploy(*, port: int = 0, endpoint: str | None = None, outdir: Path | None = 
         old_log.unlink()  # each deploy's logs start empty (destroy and plan append to them)
     deployment = LocalDeployment(outdir=outdir, endpoint=record.endpoint, region=config.aws_region,
                                  log_dir=LOCAL_DIR / "logs", workers=workers, say=say)
-    started = time.monotonic()
-    deployment.apply_all()
-    say(f"applied {len(deployment.dependencies())} stacks in {time.monotonic() - started:.1f} s "
-        f"(logs: {deployment.log_dir})")
+    results = deployment.apply_all()
+    say(f"applied {len(results)} stacks {timeline(results).describe()}; logs: {deployment.log_dir}")
     deployment.print_outputs()
+    say(f"deploy: {time.monotonic() - began:.1f} s end to end (synth, emulator, bootstrap bucket, apply, outputs)")
     say(f"emulator: {record.endpoint}   tear down with: make destroy-local")
     return deployment
 
@@ -655,7 +690,9 @@ def plan(*, outdir: Path | None = None, workers: int = 2, say: Say = say_now) ->
     deployment = LocalDeployment(outdir=outdir, endpoint=record.endpoint, region=config.aws_region,
                                  log_dir=LOCAL_DIR / "logs", workers=workers, say=say)
     clean = True
-    for result in deployment.plan_all():
+    results = deployment.plan_all()
+    say(f"planned {len(results)} stacks {timeline(results).describe()}")
+    for result in results:
         for change in result.value.changes:
             clean = False
             say(f"  {result.stack_id}: {change.describe()}")
@@ -676,13 +713,12 @@ def destroy(*, outdir: Path | None = None, workers: int = 2, say: Say = say_now)
         check_synthesized_for(outdir, config.environment)
         deployment = LocalDeployment(outdir=outdir, endpoint=record.endpoint, region=config.aws_region,
                                      log_dir=LOCAL_DIR / "logs", workers=workers, say=say)
-        started = time.monotonic()
         results = deployment.destroy_all()
         for result in results:
             for address in result.value:
                 say(f"  {result.stack_id}: {address} is prevent_destroy: removed from state, "
                     "deleted on the emulator")
-        say(f"destroyed {len(results)} stacks in {time.monotonic() - started:.1f} s")
+        say(f"destroyed {len(results)} stacks {timeline(results).describe()}")
     if record.pid is not None:
         if emulator_module.stop_emulator_process(record.pid):
             say(f"emulator: stopped (pid {record.pid})")

@@ -32,7 +32,6 @@ from typing import Any
 
 # AWS-managed policies (e.g. AmazonECSTaskExecutionRolePolicy) exist in moto only with
 # this set; it must be in the environment before moto builds its IAM backend.
-os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
 
 LOCALHOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -42,50 +41,6 @@ EXIT_PORT_IN_USE = 3
 # --- patches -------------------------------------------------------------------------
 
 
-def patch_application_autoscaling_tagging() -> None:
-    """application-autoscaling: add ListTagsForResource / TagResource / UntagResource.
-
-    moto has none of the three; the provider calls ListTagsForResource right after
-    RegisterScalableTarget and retries the 500 for many minutes. Tags sent with
-    RegisterScalableTarget are kept too, so a re-read matches the configuration.
-    """
-    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
-
-    def tags_by_arn(response: ApplicationAutoScalingResponse) -> dict[str, dict[str, str]]:
-        backend = response.applicationautoscaling_backend
-        if not hasattr(backend, "lgtm_tags_by_arn"):
-            backend.lgtm_tags_by_arn = {}
-        return backend.lgtm_tags_by_arn
-
-    original_register = ApplicationAutoScalingResponse.register_scalable_target
-
-    def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
-        body = original_register(self)
-        tags = self._get_param("Tags") or {}
-        if tags:
-            tags_by_arn(self).setdefault(json.loads(body)["ScalableTargetARN"], {}).update(tags)
-        return body
-
-    def list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
-        return json.dumps({"Tags": tags_by_arn(self).get(self._get_param("ResourceARN"), {})})
-
-    def tag_resource(self: ApplicationAutoScalingResponse) -> str:
-        tags_by_arn(self).setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags") or {})
-        return json.dumps({})
-
-    def untag_resource(self: ApplicationAutoScalingResponse) -> str:
-        tags = tags_by_arn(self).get(self._get_param("ResourceARN"), {})
-        for key in self._get_param("TagKeys") or []:
-            tags.pop(key, None)
-        return json.dumps({})
-
-    ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target  # type: ignore[method-assign]
-    ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
-    ApplicationAutoScalingResponse.tag_resource = tag_resource  # type: ignore[attr-defined]
-    ApplicationAutoScalingResponse.untag_resource = untag_resource  # type: ignore[attr-defined]
-
-
-# CreateService parameters moto parses nowhere, with the value AWS reports when omitted.
 ECS_SERVICE_FIELDS_MOTO_DROPS: dict[str, Any] = {
     "capacityProviderStrategy": [],
     "enableExecuteCommand": False,
@@ -347,7 +302,6 @@ PATCHES: tuple[Patch, ...] = tuple(
     Patch(function.__name__, _reason(function), function)
     for function in (
         patch_serialize_requests,
-        patch_application_autoscaling_tagging,
         patch_ecs_create_service_fields,
         patch_security_group_rule_description,
         patch_s3_delete_marker_dispose,

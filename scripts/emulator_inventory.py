@@ -80,8 +80,6 @@ KINDS: dict[str, Callable[[Client], list[str]]] = {
     "logs log group": lambda c: [g["logGroupName"] for g in c("logs").describe_log_groups()["logGroups"]],
     "ssm parameter": lambda c: [p["Name"] for p in c("ssm").describe_parameters()["Parameters"]],
     "secretsmanager secret": lambda c: [s["Name"] for s in c("secretsmanager").list_secrets()["SecretList"]],
-    "autoscaling target": lambda c: [t["ResourceId"] for t in c("application-autoscaling")
-                                     .describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]],
 }
 
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import yaml
 
+from scripts.synth_inputs import newest_source_mtime
+
 REPO = Path(__file__).resolve().parent.parent
 CONFIG_FILE = REPO / ".checkov.yaml"
 # Top-level blocks that change state, not resources (components/shared/state_blocks.py).
@@ -153,15 +155,6 @@ def show_plan_json(*, stack_dir: Path, plan_file: Path, output: Path) -> Path:
     json.loads(result.stdout)  # a truncated or non-JSON answer fails here, not inside checkov
     output.write_text(result.stdout)
     return output
-
-
-def newest_source_mtime() -> float:
-    """When the code that synthesizes the stacks last changed (the inputs `deploy_local` watches)."""
-    from scripts.deploy_local import SYNTH_INPUTS
-
-    return max(path.stat().st_mtime
-               for name in SYNTH_INPUTS
-               for path in ([REPO / name] if (REPO / name).is_file() else (REPO / name).rglob("*.py")))
 
 
 def current_plans(tfplans_dir: Path) -> tuple[list[Path], list[Path]]:

@@ -2,7 +2,8 @@
 
 The mirror's location is machine-specific, so it is never written into the repo:
 it comes from $LGTM_TF_PROVIDER_MIRROR (the directory that holds
-`registry.terraform.io/`), which the Makefile and `.ci/run` find at run time.
+`registry.terraform.io/`), which the Makefile and `.ci/run` find at run time with
+`scripts/find_provider_mirror.sh`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from pathlib import Path
 MIRROR_VARIABLE = "LGTM_TF_PROVIDER_MIRROR"
 PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
 PROVIDER_VERSION = "5.100.0"
-FIND_MIRROR_HINT = (
-    "find / -maxdepth 4 -type d -name registry.terraform.io -not -path '/proc/*'"
-)
+FIND_MIRROR_HINT = "scripts/find_provider_mirror.sh"
 
 
 class ToolMissing(RuntimeError):

@@ -275,20 +275,9 @@ REQUIRED_ACTIONS: Mapping[str, Needs] = {
         create=("ssm:PutParameter",),
         read=("ssm:GetParameter", "ssm:DescribeParameters", "ssm:ListTagsForResource"),
         tag=("ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"), delete=("ssm:DeleteParameter",)),
-    # --- Application Auto Scaling ----------------------------------------------
-    "aws_appautoscaling_target": Needs(
-        create=("application-autoscaling:RegisterScalableTarget", "iam:CreateServiceLinkedRole"),
-        read=("application-autoscaling:DescribeScalableTargets", "application-autoscaling:ListTagsForResource"),
-        tag=("application-autoscaling:TagResource", "application-autoscaling:UntagResource"),
-        delete=("application-autoscaling:DeregisterScalableTarget",)),
-    "aws_appautoscaling_policy": Needs(
-        create=("application-autoscaling:PutScalingPolicy", "cloudwatch:PutMetricAlarm"),
-        read=("application-autoscaling:DescribeScalingPolicies", "cloudwatch:DescribeAlarms"),
-        delete=("application-autoscaling:DeleteScalingPolicy", "cloudwatch:DeleteAlarms")),
     # --- data sources --------------------------------------------------------
     "data.aws_caller_identity": Needs(note="sts:GetCallerIdentity needs no permission"),
     "data.aws_partition": Needs(note="computed by the provider, no API call"),
-    "data.aws_region": Needs(note="computed by the provider, no API call"),
     "data.aws_iam_openid_connect_provider": Needs(
         read=("iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider")),  # looked up by URL
     "data.aws_vpc": Needs(read=("ec2:DescribeVpcs", "ec2:DescribeVpcAttribute")),

@@ -99,6 +99,7 @@ def test_without_adoption_files_the_json_is_what_it_was(tmp_path: Path, prod: Sy
         assert "required_version" not in stacks[stack_id]["terraform"], stack_id
 
 
+@pytest.mark.slow
 def test_rendered_blocks_pass_terraform_validate(adopted: tuple[Path, dict[str, dict[str, Any]]], tmp_path: Path) -> None:
     outdir, _ = adopted
     env = terraform_env(write_cli_config(tmp_path), {"TF_PLUGIN_CACHE_DIR": str(tmp_path)})
@@ -157,6 +158,7 @@ def test_synth_prints_the_problem_not_a_traceback(tmp_path: Path, monkeypatch: p
     assert issubclass(AdoptionFileError, StateBlockError)
 
 
+@pytest.mark.slow
 def test_the_repos_adoption_files_render_and_pass_terraform_validate(tmp_path: Path, prod: SynthesizedApp) -> None:
     """What an operator committed (`make adopt`): every stack it changes synthesizes and validates.
     With no files, the repo's synthesis is exactly the session's."""

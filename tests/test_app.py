@@ -7,8 +7,9 @@ from dataclasses import replace
 import pytest
 
 from components.registry import STACK_IDS, STACKS, StackEntry, build_stacks
-from components.shared.stack import BOOTSTRAP_STACK_ID, LgtmStack
+from components.shared.stack import LgtmStack
 from config.common import default_state, load_config
+from config.names import BOOTSTRAP_STACK_ID
 from tests.conftest import SynthesizedApp
 
 
@@ -135,3 +136,16 @@ def test_resource_tags_are_only_the_reserved_keys(prod: SynthesizedApp, synthesi
                 for name, body in found.items():
                     keys = set(body.get("tags") or {})
                     assert keys <= set(RESOURCE_TAG_KEYS), f"{stack_id} {resource_type}.{name}: {keys}"
+
+
+def test_a_stack_wired_to_the_wrong_earlier_stack_is_named() -> None:
+    from cdktf import Testing
+
+    from components.network import NetworkStack
+    from components.registry import earlier
+    from components.storage import StorageStack
+
+    built = build_stacks(Testing.app(), load_config("prod"))
+    assert isinstance(earlier(built, "10-network", NetworkStack), NetworkStack)
+    with pytest.raises(TypeError, match="10-network is a NetworkStack, not a StorageStack"):
+        earlier(built, "10-network", StorageStack)

@@ -8,7 +8,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import SynthesizedApp
+
+# A second synth through `npx cdktf synth` (the CLI round-trip): make test, not make unit.
+pytestmark = pytest.mark.cli
 
 REPO = Path(__file__).resolve().parent.parent
 

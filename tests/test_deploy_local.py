@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from scripts.deploy_local import (
     BOOTSTRAP_STACK_ID,
+    StackResult,
     dependency_order,
     emulator_environment,
     planned_changes,
     reverse_dependencies,
     run_in_order,
     stack_dependencies,
+    timeline,
 )
 from tests.conftest import SynthesizedApp
 
@@ -51,7 +56,43 @@ def test_run_in_order_starts_a_stack_only_after_what_it_needs() -> None:
 
     results = run_in_order(dependencies, action, workers=2, say=lines.append, verb="ok")
     assert [r.value for r in results] == ["A", "B", "C", "D"]
-    assert len(lines) == 4 and lines[-1].startswith("[4/4] d ... ok (")
+    assert len(lines) == 4 and re.fullmatch(r"\[\+\d+\.\ds → \+\d+\.\ds\] d ok \(\d+\.\d s\) \[4/4\]", lines[-1])
+
+
+def test_run_in_order_overlaps_stacks_that_do_not_need_each_other() -> None:
+    """b and c both need only a: with two workers they run at the same time (each waits for the other)."""
+    both_running = threading.Barrier(2, timeout=5)
+
+    def action(stack_id: str) -> None:
+        if stack_id in {"b", "c"}:
+            both_running.wait()  # BrokenBarrierError if the runner ran them one after the other
+        time.sleep(0.05)
+
+    results = {r.stack_id: r for r in run_in_order({"a": set(), "b": {"a"}, "c": {"a"}, "d": {"b"}}, action,
+                                                   workers=2, say=lambda line: None, verb="ok")}
+    assert results["b"].started < results["c"].finished and results["c"].started < results["b"].finished
+    # d needs only b: it starts when b is done, whether or not c is.
+    for stack_id, needed in {"b": "a", "c": "a", "d": "b"}.items():
+        assert results[stack_id].started >= results[needed].finished, stack_id
+    assert timeline(list(results.values())).wall < sum(r.seconds for r in results.values())
+
+
+def test_progress_lines_show_each_stacks_start_and_end() -> None:
+    lines: list[str] = []
+    run_in_order({"a": set(), "b": {"a"}}, lambda stack_id: time.sleep(0.2), workers=2, say=lines.append, verb="ok")
+    offsets = [tuple(float(v) for v in re.findall(r"\+(\d+\.\d)s", line)) for line in lines]
+    assert [line.split("] ")[1].split()[0] for line in lines] == ["a", "b"]
+    (a_start, a_end), (b_start, b_end) = offsets
+    assert a_start == 0.0 and a_end >= 0.2 and b_start >= a_end and b_end >= b_start + 0.2
+
+
+def test_timeline_compares_the_wall_time_with_the_longest_stack() -> None:
+    results = [StackResult("a", 10.0, started=0.0, finished=10.0), StackResult("b", 40.0, started=10.0, finished=50.0),
+               StackResult("c", 30.0, started=10.0, finished=40.0)]
+    summary = timeline(results)
+    assert (summary.wall, summary.longest.stack_id, summary.total) == (50.0, "b", 80.0)
+    assert summary.ratio_to_longest == 1.25
+    assert "wall / longest = 1.25" in summary.describe()
 
 
 def test_run_in_order_stops_starting_stacks_after_a_failure() -> None:

@@ -31,6 +31,7 @@ from components.github_deploy_access import (
 )
 from components.registry import STACK_IDS
 from config.common import GitHubConfig, load_config
+from config.names import BOOTSTRAP_STACK_ID
 from tests.conftest import SynthesizedApp, only, resources
 from tests.deploy_permissions import (
     BACKEND_ACTIONS,
@@ -48,7 +49,7 @@ from tests.deploy_permissions import (
 )
 from tests.helpers import as_list, synth_json
 
-BOOTSTRAP = "00-bootstrap"
+BOOTSTRAP = BOOTSTRAP_STACK_ID
 ACCOUNT = "123456789012"
 PARTITION = "aws"
 # Terraform references the policy documents carry, replaced as AWS would see them.

@@ -38,6 +38,7 @@ import pytest
 
 from components.shared.adoption import ADOPTION_DIR_VARIABLE, adoption_path
 from config.common import Config, load_config
+from config.names import BOOTSTRAP_STACK_ID
 from scripts import address_lock
 from scripts.adopt import Outcome, adopt, synthesize
 from scripts.adoption_lookup import boto_clients
@@ -53,7 +54,7 @@ pytestmark = pytest.mark.e2e
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "legacy_hcl"
 COMMAND_TIMEOUT_SECONDS = 420.0
-BOOTSTRAP = "00-bootstrap"
+BOOTSTRAP = BOOTSTRAP_STACK_ID
 HAND_MADE_POLICY = "jsj_github_action_LGTM"
 DEPLOY_POLICY_ADDRESS = "aws_iam_policy.github-deploy-access_policy-1_DD29A347"
 TIMINGS: dict[str, float] = {}

@@ -185,6 +185,7 @@ def test_flow_logs_can_be_switched_off() -> None:
     assert not resources(network, "aws_flow_log") and not resources(network, "aws_iam_role")
 
 
+@pytest.mark.slow
 def test_existing_vpc_stack_passes_terraform_validate(existing: SynthesizedApp,
                                                       tmp_path_factory: pytest.TempPathFactory) -> None:
     """The data-source path is not the one test_terraform_validate.py synthesizes: validate it too."""

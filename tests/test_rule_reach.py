@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 TRACED_TESTS = ("tests/test_config.py",)
 
 
+@pytest.mark.slow
 def test_every_validation_rule_is_reached_by_a_negative_test(tmp_path: Path) -> None:
     report = tmp_path / "reach.json"
     result = subprocess.run(

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.scan import CONFIG_FILE, ScanResult, current_plans, newest_source_mtime, scan_stacks, skip_list
+from scripts.scan import CONFIG_FILE, ScanResult, current_plans, scan_stacks, skip_list
+from scripts.synth_inputs import newest_source_mtime
 from tests.conftest import SynthesizedApp
 from tests.variants import VARIANT
 
@@ -62,6 +63,7 @@ def prod_scan_without_skips(prod: SynthesizedApp) -> ScanResult:
     return scan_stacks(prod.outdir / "stacks", skips=False)
 
 
+@pytest.mark.slow
 def test_checkov_finds_nothing_the_skip_file_does_not_explain(prod_scan: ScanResult) -> None:
     assert prod_scan.parsing_errors == 0
     assert prod_scan.passed > 100, f"checkov evaluated too little to mean anything: {prod_scan.line()}"
@@ -88,6 +90,7 @@ def test_every_skip_has_a_reason_and_says_what_config_removes_it() -> None:
             f"{check}: say exactly one of {REASON_MARKERS}: {text!r}"
 
 
+@pytest.mark.slow
 def test_no_stale_skips(prod_scan_without_skips: ScanResult) -> None:
     """Every skipped check still fails somewhere on prod when nothing is skipped."""
     stale = sorted(set(skip_list()) - prod_scan_without_skips.failed_ids)
@@ -96,6 +99,7 @@ def test_no_stale_skips(prod_scan_without_skips: ScanResult) -> None:
     assert prod_scan_without_skips.failed_ids <= set(skip_list())
 
 
+@pytest.mark.slow
 def test_config_choices_named_in_the_skip_file_pass_their_checks(variant: SynthesizedApp) -> None:
     removable = sorted(check for check, block in skip_comments(CONFIG_FILE.read_text()).items()
                        if REMOVE_WITH in " ".join(block))
@@ -121,6 +125,7 @@ def test_comment_parser_finds_grouped_inline_and_missing_reasons(tmp_path: Path)
     assert comments["CKV_AWS_4"] == []
 
 
+@pytest.mark.slow
 def test_the_gate_fails_on_a_finding_it_does_not_skip(tmp_path: Path) -> None:
     """A stack with an admin policy is not waved through: the scan reports the finding
     (so a passing scan above means something)."""

@@ -17,6 +17,9 @@ from components.registry import STACK_IDS
 from scripts.terraform_cli import run_terraform, terraform_env, write_cli_config
 from tests.conftest import SynthesizedApp
 
+# terraform init + validate per stack with the real provider (seconds each): make test, not make unit.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="session")
 def validate_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:

@@ -11,8 +11,14 @@ from components.service_configs import alloy, grafana, loki, mimir, pyroscope, t
 from components.service_configs.common import ServiceRenderer
 from config.common import Config
 
+# Listed one by one: mypy checks each module against `ServiceRenderer` (a loop over modules would not).
 RENDERERS: dict[str, ServiceRenderer] = {
-    module.NAME: module for module in (grafana, mimir, loki, tempo, pyroscope, alloy)
+    grafana.NAME: grafana,
+    mimir.NAME: mimir,
+    loki.NAME: loki,
+    tempo.NAME: tempo,
+    pyroscope.NAME: pyroscope,
+    alloy.NAME: alloy,
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from components.service_configs import loki, mimir, pyroscope, tempo
 from components.service_configs.alloy_syntax import Block, Ref, render_document
 from components.service_configs.common import (
+    LOOPBACK,
     NO_TASK_SETTINGS,
     TENANT_HEADER,
     TaskContext,
@@ -52,7 +53,7 @@ def metrics_path(cfg: Config, service: str) -> str:
 def scrape_targets(cfg: Config) -> list[dict[str, str]]:
     targets = []
     for svc in cfg.services:
-        address = f"127.0.0.1:{svc.http_port}" if svc.name == NAME else f"{host(cfg, svc.name)}:{svc.http_port}"
+        address = f"{LOOPBACK}:{svc.http_port}" if svc.name == NAME else f"{host(cfg, svc.name)}:{svc.http_port}"
         targets.append({"__address__": address, "__metrics_path__": metrics_path(cfg, svc.name),
                         "job": svc.name})
     return targets
@@ -64,11 +65,9 @@ def profile_targets(cfg: Config) -> list[dict[str, str]]:
             for name in names]
 
 
-def blocks(cfg: Config) -> list[Block]:
+def otlp_pipeline(cfg: Config) -> list[Block]:
+    """OTLP in on every interface, batched, out to Mimir, Loki and Tempo."""
     ports = cfg.ports
-    tenant_headers = _tenant_headers(cfg)
-    buffers = cfg.collector_buffers
-    pyroscope_svc = cfg.service(pyroscope.NAME)
     return [
         Block("otelcol.receiver.otlp", "default", [
             # Listen on every interface: applications elsewhere in the VPC send here.
@@ -87,6 +86,15 @@ def blocks(cfg: Config) -> list[Block]:
                 ("traces", [Ref("otelcol.exporter.otlp.tempo.input")]),
             ]),
         ]),
+    ]
+
+
+def otlp_exporters(cfg: Config) -> list[Block]:
+    """Traces to Tempo (with the tenant), metrics and logs handed to their writers."""
+    ports = cfg.ports
+    buffers = cfg.collector_buffers
+    tenant_headers = _tenant_headers(cfg)
+    return [
         Block("otelcol.exporter.otlp", "tempo", [
             Block("client", None, [
                 ("endpoint", f"{host(cfg, tempo.NAME)}:{ports.otlp_grpc}"),
@@ -103,6 +111,15 @@ def blocks(cfg: Config) -> list[Block]:
         Block("otelcol.exporter.loki", "loki", [
             ("forward_to", [Ref("loki.write.loki.receiver")]),
         ]),
+    ]
+
+
+def writers(cfg: Config) -> list[Block]:
+    """The one writer per backend, each sending the tenant, each buffering across a restart."""
+    buffers = cfg.collector_buffers
+    tenant_headers = _tenant_headers(cfg)
+    pyroscope_svc = cfg.service(pyroscope.NAME)
+    return [
         Block("prometheus.remote_write", "mimir", [
             Block("endpoint", None, [
                 ("url", service_url(cfg, mimir.NAME, path=cfg.service(mimir.NAME).path_prefix + MIMIR_PUSH_PATH)),
@@ -125,6 +142,11 @@ def blocks(cfg: Config) -> list[Block]:
                 ("headers", tenant_headers),
             ]),
         ]),
+    ]
+
+
+def self_monitoring(cfg: Config) -> list[Block]:
+    return [
         # The stack monitors itself: every service's metrics into Mimir...
         Block("prometheus.scrape", "stack", [
             ("targets", scrape_targets(cfg)),
@@ -136,6 +158,10 @@ def blocks(cfg: Config) -> list[Block]:
             ("forward_to", [Ref("pyroscope.write.pyroscope.receiver")]),
         ]),
     ]
+
+
+def blocks(cfg: Config) -> list[Block]:
+    return [*otlp_pipeline(cfg), *otlp_exporters(cfg), *writers(cfg), *self_monitoring(cfg)]
 
 
 def render(cfg: Config) -> dict[str, str]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
 from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
@@ -31,19 +29,18 @@ from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
 )
 from constructs import Construct
 
+from components.shared.policy import policy_document
+
 
 def deny_insecure_transport_policy(bucket_arn: str) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket_arn, f"{bucket_arn}/*"],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }],
-    })
+    return policy_document([{
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }])
 
 
 class SecureBucket(Construct):
@@ -89,6 +86,19 @@ class SecureBucket(Construct):
             block_public_acls=True, block_public_policy=True,
             ignore_public_acls=True, restrict_public_buckets=True,
         )
+        self._encryption(bucket_id, kms_key_arn)
+        if access_log_bucket:
+            S3BucketLoggingA(self, "access-logging", bucket=bucket_id,
+                             target_bucket=access_log_bucket, target_prefix=f"{bucket_name}/")
+        # The policy waits for the public-access block: S3 rejects concurrent bucket edits.
+        S3BucketPolicy(
+            self, "tls-only", bucket=bucket_id,
+            policy=deny_insecure_transport_policy(self.arn),
+            depends_on=[self.public_access_block],
+        )
+        self._versioning_and_lifecycle(bucket_id, noncurrent_version_expiration_days, abort_incomplete_multipart_days)
+
+    def _encryption(self, bucket_id: str, kms_key_arn: str | None) -> None:
         S3BucketServerSideEncryptionConfigurationA(
             self, "encryption", bucket=bucket_id,
             rule=[S3BucketServerSideEncryptionConfigurationRuleA(
@@ -101,15 +111,9 @@ class SecureBucket(Construct):
                 bucket_key_enabled=True,
             )],
         )
-        if access_log_bucket:
-            S3BucketLoggingA(self, "access-logging", bucket=bucket_id,
-                             target_bucket=access_log_bucket, target_prefix=f"{bucket_name}/")
-        # The policy waits for the public-access block: S3 rejects concurrent bucket edits.
-        S3BucketPolicy(
-            self, "tls-only", bucket=bucket_id,
-            policy=deny_insecure_transport_policy(self.arn),
-            depends_on=[self.public_access_block],
-        )
+
+    def _versioning_and_lifecycle(self, bucket_id: str, noncurrent_version_expiration_days: int,
+                                  abort_incomplete_multipart_days: int) -> None:
         # Always versioned: an overwritten state file or block must stay recoverable.
         versioning = S3BucketVersioningA(
             self, "versioning", bucket=bucket_id,

@@ -7,8 +7,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from config.common import Config
-
-BOOTSTRAP_STACK_ID = "00-bootstrap"
+from config.names import BOOTSTRAP_STACK_ID
 
 
 def backend_settings(config: Config, stack_id: str) -> dict[str, object]:
