@@ -435,6 +435,7 @@ class GitHubConfig:
     plan_role_name: str = DEPLOY_ROLE_NAME + PLAN_ROLE_SUFFIX
     """The read-only role plans assume (this repository's main branch and its pull requests)."""
     plan_policy_name: str = DEPLOY_POLICY_NAME + PLAN_POLICY_SUFFIX
+    """The plan role's customer-managed policy (read-only plus the state lock); parts add `-2`, ..."""
     apply_environment: str | None = None
     """The GitHub environment whose jobs may assume the deploy (apply) role; None: the
     config's environment name (`repo:<owner>/<repo>:environment:prod`)."""
