@@ -129,6 +129,7 @@ def plan_policy_statements(config: Config, *, partition: str, account_id: str) -
          "Resource": "*", "Condition": in_region},
         {"Sid": "Elb", "Effect": "Allow",
          "Action": ["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                    "elasticloadbalancing:DescribeCapacityReservation",
                     "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetGroupAttributes",
                     "elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerAttributes",
                     "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags",

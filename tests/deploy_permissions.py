@@ -213,7 +213,9 @@ REQUIRED_ACTIONS: Mapping[str, Needs] = {
     "aws_lb": Needs(
         create=("elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:ModifyLoadBalancerAttributes",
                 "iam:CreateServiceLinkedRole"),  # AWSServiceRoleForElasticLoadBalancing, once per account
-        read=("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes"),
+        # The read also fetches the capacity reservation (found by the e2e plan under the plan role).
+        read=("elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeLoadBalancerAttributes",
+              "elasticloadbalancing:DescribeCapacityReservation"),
         update=("elasticloadbalancing:SetSecurityGroups", "elasticloadbalancing:SetSubnets",
                 "elasticloadbalancing:SetIpAddressType"),
         tag=_ELB_TAGS,
