@@ -15,9 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 QUIET_ACTIONS = ({"no-op"}, {"read"})
 """Actions that change nothing: a resource left alone, a data source read during plan."""

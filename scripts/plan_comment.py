@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 COMMENT_LIMIT = 65536
 """GitHub's maximum issue comment body, in characters."""

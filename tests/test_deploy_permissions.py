@@ -386,7 +386,7 @@ def test_the_plan_role_is_trusted_only_by_main_and_pull_requests(prod: Synthesiz
     plan_policy_ids = {logical_id for logical_id in resources(stack, "aws_iam_policy") if "_plan-policy-" in logical_id}
     attached = {a["policy_arn"] for a in resources(stack, "aws_iam_role_policy_attachment").values()
                 if a["role"] == "${aws_iam_role.github-deploy-access_plan-role_F8C6CB10.name}"}
-    assert plan_policy_ids and attached == {"${aws_iam_policy.%s.arn}" % uid for uid in plan_policy_ids}
+    assert plan_policy_ids and attached == {f"${{aws_iam_policy.{uid}.arn}}" for uid in plan_policy_ids}
 
 
 def test_staging_roles_trust_the_staging_environment(staging: SynthesizedApp) -> None:

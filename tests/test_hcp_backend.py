@@ -10,8 +10,9 @@ runs in tests/test_terraform_validate.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 

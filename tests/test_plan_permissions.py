@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import SynthesizedApp
 from tests.deploy_permissions import NAMED_SCOPES, REQUIRED_ACTIONS, missing_actions, policy_allows, scope_gaps
 from tests.plan_checks import LOCK_WRITES, mutating_actions, mutating_grants, non_read_actions
-from tests.conftest import SynthesizedApp
 from tests.test_deploy_permissions import (
     ACCOUNT,
     BOOTSTRAP,
