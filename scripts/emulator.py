@@ -287,6 +287,17 @@ def patch_unknown_resource_matches_scoped_statements() -> None:
     IAMPolicyStatement._check_element_matches = check_element_matches  # type: ignore[method-assign]
 
 
+def patch_head_bucket_action() -> None:
+    """With IAM enforced, moto authorizes HeadBucket as the action `s3:HeadBucket`, which IAM does not
+    have: AWS authorizes it as `s3:ListBucket` (S3 API reference, HeadBucket, "Permissions"). A
+    policy that grants s3:ListBucket was refused, and the provider's read of `aws_s3_bucket` then
+    took the 403 for a missing bucket and planned to create it again. Without IAM enforced moto
+    checks nothing, patch or not."""
+    from moto.s3 import responses
+
+    responses.ACTION_MAP["BUCKET"]["HEAD"]["DEFAULT"] = "ListBucket"
+
+
 @dataclass(frozen=True)
 class Patch:
     name: str
@@ -311,6 +322,7 @@ PATCHES: tuple[Patch, ...] = tuple(
         patch_dynamodb_update_table_sse,
         patch_signature_check_with_iam_enforced,
         patch_unknown_resource_matches_scoped_statements,
+        patch_head_bucket_action,
     )
 )
 _patched = threading.Lock()

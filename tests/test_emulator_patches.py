@@ -36,7 +36,7 @@ def client(emulator: EmulatorThread) -> Any:
 
 
 def test_every_patch_has_a_name_and_a_reason() -> None:
-    assert len(PATCHES) == 10
+    assert len(PATCHES) == 11
     for patch in PATCHES:
         assert patch.name.startswith("patch_") and len(patch.reason) > 60, patch
 
@@ -295,6 +295,37 @@ def test_with_iam_enforced_a_scoped_allow_admits_a_call_moto_cannot_place(emulat
     iam.delete_user_policy(UserName="scoped", PolicyName="lock")
     iam.delete_access_key(UserName="scoped", AccessKeyId=key["AccessKeyId"])
     iam.delete_user(UserName="scoped")
+
+
+def test_with_iam_enforced_head_bucket_is_authorized_as_list_bucket(emulator: EmulatorThread, client: Any) -> None:
+    import urllib.request
+
+    bucket = "patch-headbucket"
+    client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    iam = client("iam")
+    iam.create_user(UserName="header")
+    iam.put_user_policy(UserName="header", PolicyName="list", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}]}))
+    key = iam.create_access_key(UserName="header")["AccessKey"]
+    as_user = boto3.client("s3", endpoint_url=emulator.url, region_name=REGION,
+                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+
+    def enforce(after: str) -> None:
+        request = urllib.request.Request(f"{emulator.url}/moto-api/reset-auth", data=after.encode(), method="POST",
+                                         headers={"Content-Type": "text/plain"})
+        urllib.request.urlopen(request, timeout=10).close()
+
+    enforce("0")
+    try:
+        as_user.head_bucket(Bucket=bucket)  # s3:ListBucket is what AWS asks for
+        with pytest.raises(botocore.exceptions.ClientError, match="403"):
+            as_user.head_bucket(Bucket="patch-sigcheck-other")  # still scoped to the granted bucket
+    finally:
+        enforce("inf")
+    iam.delete_user_policy(UserName="header", PolicyName="list")
+    iam.delete_access_key(UserName="header", AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName="header")
 
 
 # The provider's lifecycle wait (waitLifecycleConfigEquals, docs/emulator.md) polls
