@@ -399,7 +399,7 @@ class GitHubDeployAccess(Construct):
         self.plan_role_arn: str | None = None
 
         if github.existing_role_name is not None:
-            # Single-role mode: plans run with this role too (README "Deploying from GitHub Actions").
+            # Single-role mode: plans run with this role too (docs/github-actions.md).
             self.role_name: str = github.existing_role_name
             self.role_arn: str = f"arn:{partition}:iam::{account_id}:role/{github.existing_role_name}"
         else:

@@ -430,8 +430,7 @@ class GitHubConfig:
     """The role GitHub Actions assumes (account-wide: each environment has its own)."""
     existing_role_name: str | None = None
     """Attach the policy to this existing role instead of creating one. Single-role mode: no plan
-    role either, so whoever may run a plan holds write credentials (README "Deploying from GitHub
-    Actions")."""
+    role either, so whoever may run a plan holds write credentials (docs/github-actions.md)."""
     plan_role_name: str = DEPLOY_ROLE_NAME + PLAN_ROLE_SUFFIX
     """The read-only role plans assume (this repository's main branch and its pull requests)."""
     plan_policy_name: str = DEPLOY_POLICY_NAME + PLAN_POLICY_SUFFIX
@@ -521,7 +520,7 @@ class Config:
     state: StateConfig
     """The state layout (`default_state(environment)`)."""
     legacy_read_tenants: LegacyReadTenants = field(default_factory=LegacyReadTenants)
-    """Tenants whose older data stays readable in Grafana (README "Changing the tenant")."""
+    """Tenants whose older data stays readable in Grafana (docs/operations.md "Changing the tenant")."""
     pyroscope_legacy_anonymous: bool = False
     """Add a read-only Pyroscope datasource on the tenant `anonymous`, where Pyroscope stored
     profiles while no tenant was set (it has no tenant federation to merge them)."""
