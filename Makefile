@@ -19,7 +19,7 @@ UNIT_MARKERS := not e2e and not slow and not cli
 # Two workers for two cores; each imports the provider once and synthesizes what its tests need.
 UNIT_WORKERS ?= 2
 
-.PHONY: help install test-tools synth scan lint test unit addresses adopt lint-workflows bootstrap-bucket deploy-local destroy-local unlock-local bench clean
+.PHONY: help install test-tools synth scan lint test unit e2e addresses adopt lint-workflows bootstrap-bucket deploy-local destroy-local unlock-local bench clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -55,6 +55,9 @@ lint: install ## ruff on every Python file, mypy --strict on config/ and compone
 
 test: install test-tools lint scan ## lint, the security scan and the whole test suite (terraform validate included)
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+e2e: install test-tools ## the emulator e2e alone (every stack applied, planned, destroyed; the HCL takeover)
+	$(PYTHON) -m pytest -m e2e $(PYTEST_ARGS)
 
 unit: install test-tools ## the inner loop (~1 min): every test but e2e, slow (terraform, checkov) and cli; slowest ten and total
 	@started=$$(date +%s%N); \

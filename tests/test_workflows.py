@@ -402,16 +402,21 @@ def test_no_step_interpolates_expressions_into_shell() -> None:
 
 # --- the pull-request workflow ----------------------------------------------
 
-def test_pull_requests_run_make_test_with_a_provider_mirror() -> None:
+def test_pull_requests_run_the_suite_and_the_e2e_as_two_jobs_with_a_provider_mirror() -> None:
     workflow = load_workflow(CI)
     assert "pull_request" in workflow["on"]
     assert "pull_request_target" not in workflow["on"]
-    (job,) = workflow["jobs"].values()
-    script = run_scripts(workflow, next(iter(workflow["jobs"])))
-    assert re.search(r"^make test$", script, re.M)
-    assert "LGTM_TF_PROVIDER_MIRROR=" in script and 'version = "5.100.0"' in script
-    (setup,) = steps_using(workflow, next(iter(workflow["jobs"])), "hashicorp/setup-terraform")
-    assert setup["with"]["terraform_version"] == "${{ env.TERRAFORM_VERSION }}"
+    assert set(workflow["jobs"]) == {"checks", "e2e"}
+    # Together they are `make test`: everything but the e2e, and the e2e.
+    assert re.search(r"""^make test PYTEST_ARGS='-m "not e2e"'$""", run_scripts(workflow, "checks"), re.M)
+    assert re.search(r"^make e2e$", run_scripts(workflow, "e2e"), re.M)
+    makefile = (REPO / "Makefile").read_text()
+    assert re.search(r"^e2e:.*\n\t\$\(PYTHON\) -m pytest -m e2e ", makefile, re.M)
+    for job_id in workflow["jobs"]:
+        script = run_scripts(workflow, job_id)
+        assert "LGTM_TF_PROVIDER_MIRROR=" in script and 'version = "5.100.0"' in script
+        (setup,) = steps_using(workflow, job_id, "./.github/actions/setup")
+        assert setup["with"]["terraform-version"] == "${{ env.TERRAFORM_VERSION }}"
 
 
 # --- pull-request plans and drift detection -----------------------------------
