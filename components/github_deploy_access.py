@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from cdktf import TerraformOutput, TerraformResourceLifecycle
@@ -45,7 +46,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from constructs import Construct
 
 from components.plan_permissions import hcp_role_name, plan_policy_statements, plan_role_names
-from config.common import Config
+from config.common import Config, StateConfig
 
 Statement = dict[str, Any]
 
@@ -149,37 +150,78 @@ def hcp_trust_policy(*, provider_arn: str, config: Config, run_phase: str) -> st
                                HCP_OIDC_AUDIENCE, {"StringLike": subject})
 
 
-def deploy_policy_statements(config: Config, *, partition: str, account_id: str) -> list[Statement]:
-    """What the stacks need, by service. `partition`/`account_id` may be Terraform tokens."""
-    cfg = config
-    state = cfg.state
-    region = cfg.aws_region
+@dataclass(frozen=True)
+class DeployScope:
+    """What every group of the deploy policy scopes by: names from config, ARN builders, conditions."""
 
-    def arn(service: str, resource: str, *, regional: bool = True) -> str:
-        return f"arn:{partition}:{service}:{region if regional else ''}:{account_id}:{resource}"
+    cfg: Config
+    partition: str
+    account_id: str
 
-    def s3(resource: str) -> str:
-        return f"arn:{partition}:s3:::{resource}"
+    @property
+    def state(self) -> StateConfig:
+        return self.cfg.state
 
-    in_region = {"StringEquals": {"aws:RequestedRegion": region}}
-    # Tags every resource of this project and environment carries (provider default tags).
-    ours = {"StringEquals": {"aws:RequestedRegion": region,
-                             "aws:ResourceTag/Project": cfg.project,
-                             "aws:ResourceTag/Environment": cfg.environment}}
-    state_key_patterns = (f"{state.state_key_prefix}/*/terraform.tfstate",
-                          f"{state.state_key_prefix}/*/terraform.tfstate.tflock")
-    managed_buckets = [state.state_bucket, *(cfg.data_bucket(svc.name) for svc in cfg.object_storage_services)]
-    project_roles = arn("iam", f"role/{cfg.resource_name('*')}", regional=False)
-    # The apply role itself, the plan role and, with backend "hcp", their HCP Terraform twins.
-    deploy_roles = [arn("iam", f"role/{name}", regional=False) for name in plan_role_names(cfg)]
-    oidc_hosts = [GITHUB_OIDC_HOST, *([cfg.state.hcp_hostname] if cfg.state.backend == "hcp" else [])]
-    deploy_policies = [arn("iam", f"policy/{name}*", regional=False)
-                       for name in (cfg.github.deploy_policy_name, cfg.github.plan_policy_name)]
-    elb_name = cfg.short_name("*")
-    flow_log_group = cfg.flow_log_group
+    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
+        region = self.cfg.aws_region if regional else ""
+        return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
 
+    def s3(self, resource: str) -> str:
+        return f"arn:{self.partition}:s3:::{resource}"
+
+    @property
+    def in_region(self) -> dict[str, Any]:
+        return {"StringEquals": {"aws:RequestedRegion": self.cfg.aws_region}}
+
+    @property
+    def ours(self) -> dict[str, Any]:
+        """Tags every resource of this project and environment carries (provider default tags)."""
+        return {"StringEquals": {"aws:RequestedRegion": self.cfg.aws_region,
+                                 "aws:ResourceTag/Project": self.cfg.project,
+                                 "aws:ResourceTag/Environment": self.cfg.environment}}
+
+    @property
+    def state_key_patterns(self) -> tuple[str, str]:
+        prefix = self.state.state_key_prefix
+        return (f"{prefix}/*/terraform.tfstate", f"{prefix}/*/terraform.tfstate.tflock")
+
+    @property
+    def managed_buckets(self) -> list[str]:
+        data_buckets = (self.cfg.data_bucket(svc.name) for svc in self.cfg.object_storage_services)
+        return [self.state.state_bucket, *data_buckets]
+
+    @property
+    def project_roles(self) -> str:
+        return self.arn("iam", f"role/{self.cfg.resource_name('*')}", regional=False)
+
+    @property
+    def deploy_roles(self) -> list[str]:
+        """The apply role itself, the plan role and, with backend "hcp", their HCP Terraform twins."""
+        return [self.arn("iam", f"role/{name}", regional=False) for name in plan_role_names(self.cfg)]
+
+    @property
+    def oidc_hosts(self) -> list[str]:
+        return [GITHUB_OIDC_HOST, *([self.state.hcp_hostname] if self.state.backend == "hcp" else [])]
+
+    @property
+    def deploy_policies(self) -> list[str]:
+        github = self.cfg.github
+        return [self.arn("iam", f"policy/{name}*", regional=False)
+                for name in (github.deploy_policy_name, github.plan_policy_name)]
+
+    @property
+    def elb_name(self) -> str:
+        return self.cfg.short_name("*")
+
+    @property
+    def flow_log_group(self) -> str:
+        return self.cfg.flow_log_group
+
+
+def _state_statements(at: DeployScope) -> list[Statement]:
+    """Terraform state: every stack's backend."""
+    state, arn, s3, state_key_patterns = at.state, at.arn, at.s3, at.state_key_patterns
     return [
-        # --- Terraform state: every stack's backend ------------------------------------
         {"Sid": "TerraformStateBuckets", "Effect": "Allow",
          "Action": "s3:ListBucket",
          "Resource": [s3(state.state_bucket), s3(state.bootstrap_bucket)]},
@@ -191,7 +233,13 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
         {"Sid": "TerraformLockTable", "Effect": "Allow",
          "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:DescribeTable"],
          "Resource": arn("dynamodb", f"table/{state.lock_table}")},
-        # --- 00-bootstrap: the lock table's own lifecycle (the seed added these by hand) -
+    ]
+
+
+def _lock_table_statements(at: DeployScope) -> list[Statement]:
+    """00-bootstrap: the lock table's own lifecycle (the seed added these by hand)."""
+    state, arn = at.state, at.arn
+    return [
         {"Sid": "LockTableLifecycle", "Effect": "Allow",
          "Action": ["dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTable",
                     "dynamodb:DescribeContinuousBackups", "dynamodb:UpdateContinuousBackups",
@@ -201,7 +249,13 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
         # DynamoDB's read resolves the aws/dynamodb key's ARN (metadata only).
         {"Sid": "KmsKeyMetadata", "Effect": "Allow", "Action": "kms:DescribeKey",
          "Resource": arn("kms", "key/*")},
-        # --- S3: the state bucket and the data buckets (configuration, never objects) --
+    ]
+
+
+def _bucket_statements(at: DeployScope) -> list[Statement]:
+    """S3: the state bucket and the data buckets (configuration, never objects)."""
+    s3, managed_buckets = at.s3, at.managed_buckets
+    return [
         {"Sid": "ProjectBucketsConfiguration", "Effect": "Allow",
          "Action": ["s3:CreateBucket", "s3:DeleteBucket", "s3:ListBucket", "s3:GetBucket*",
                     "s3:GetAccelerateConfiguration", "s3:GetLifecycleConfiguration",
@@ -211,7 +265,14 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
                     "s3:PutBucketOwnershipControls", "s3:PutEncryptionConfiguration",
                     "s3:PutLifecycleConfiguration", "s3:PutBucketLogging"],
          "Resource": [s3(name) for name in managed_buckets]},
-        # --- IAM ---------------------------------------------------------------------
+    ]
+
+
+def _iam_statements(at: DeployScope) -> list[Statement]:
+    """IAM."""
+    arn, project_roles, deploy_roles = at.arn, at.project_roles, at.deploy_roles
+    oidc_hosts, deploy_policies = at.oidc_hosts, at.deploy_policies
+    return [
         {"Sid": "ProjectAndDeployRoles", "Effect": "Allow",
          "Action": ["iam:CreateRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
                     "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:TagRole", "iam:UntagRole",
@@ -242,7 +303,13 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
         {"Sid": "ServiceLinkedRoles", "Effect": "Allow", "Action": "iam:CreateServiceLinkedRole",
          "Resource": arn("iam", "role/aws-service-role/*", regional=False),
          "Condition": {"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED_ROLE_SERVICES)}}},
-        # --- EC2 / VPC ---------------------------------------------------------------
+    ]
+
+
+def _network_statements(at: DeployScope) -> list[Statement]:
+    """EC2 / VPC."""
+    in_region, ours = at.in_region, at.ours
+    return [
         # Describe calls have no resource-level permissions.
         {"Sid": "Ec2Describe", "Effect": "Allow", "Action": "ec2:Describe*", "Resource": "*",
          "Condition": in_region},
@@ -267,7 +334,13 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
                     "ec2:DeleteNatGateway", "ec2:DeleteRouteTable", "ec2:DeleteVpcEndpoints",
                     "ec2:DeleteSecurityGroup", "ec2:DeleteFlowLogs"],
          "Resource": "*", "Condition": ours},
-        # --- EFS (IDs are random: this account's file systems in this region) ------------
+    ]
+
+
+def _efs_statements(at: DeployScope) -> list[Statement]:
+    """EFS (IDs are random: this account's file systems in this region)."""
+    arn, in_region = at.arn, at.in_region
+    return [
         {"Sid": "EfsDescribe", "Effect": "Allow",
          "Action": ["elasticfilesystem:Describe*", "elasticfilesystem:ListTagsForResource"],
          "Resource": "*", "Condition": in_region},
@@ -280,7 +353,13 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
                     "elasticfilesystem:CreateAccessPoint", "elasticfilesystem:DeleteAccessPoint",
                     "elasticfilesystem:TagResource", "elasticfilesystem:UntagResource"],
          "Resource": [arn("elasticfilesystem", "file-system/*"), arn("elasticfilesystem", "access-point/*")]},
-        # --- Elastic Load Balancing (names `lgtm-<env>-*`) ----------------------------
+    ]
+
+
+def _load_balancer_statements(at: DeployScope) -> list[Statement]:
+    """Elastic Load Balancing (names `lgtm-<env>-*`)."""
+    arn, in_region, elb_name = at.arn, at.in_region, at.elb_name
+    return [
         {"Sid": "ElbDescribe", "Effect": "Allow", "Action": "elasticloadbalancing:Describe*",
          "Resource": "*", "Condition": in_region},
         {"Sid": "ElbManageOurs", "Effect": "Allow",
@@ -304,7 +383,13 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
          "Action": ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource"],
          "Resource": [arn("wafv2", "regional/webacl/*/*"),
                       arn("elasticloadbalancing", f"loadbalancer/app/{elb_name}/*")]},
-        # --- ECS -----------------------------------------------------------------------
+    ]
+
+
+def _ecs_statements(at: DeployScope) -> list[Statement]:
+    """ECS."""
+    cfg, arn, in_region = at.cfg, at.arn, at.in_region
+    return [
         # Describe calls, creating a cluster and (de)registering task definitions have no
         # resource-level permissions.
         {"Sid": "EcsUnscoped", "Effect": "Allow",
@@ -318,7 +403,13 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
          "Resource": [arn("ecs", f"cluster/{cfg.cluster_name}"),
                       arn("ecs", f"service/{cfg.cluster_name}/*"),
                       arn("ecs", f"task-definition/{cfg.resource_name('*')}:*")]},
-        # --- Cloud Map and the private hosted zone it creates (IDs are random) ---------
+    ]
+
+
+def _cloud_map_statements(at: DeployScope) -> list[Statement]:
+    """Cloud Map and the private hosted zone it creates (IDs are random)."""
+    in_region, partition = at.in_region, at.partition
+    return [
         {"Sid": "CloudMap", "Effect": "Allow",
          "Action": ["servicediscovery:CreatePrivateDnsNamespace", "servicediscovery:UpdatePrivateDnsNamespace",
                     "servicediscovery:DeleteNamespace", "servicediscovery:GetNamespace",
@@ -334,7 +425,13 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
         {"Sid": "CloudMapHostedZone", "Effect": "Allow",
          "Action": ["route53:GetHostedZone", "route53:DeleteHostedZone"],
          "Resource": f"arn:{partition}:route53:::hostedzone/*"},
-        # --- CloudWatch Logs (the services' groups and the VPC flow log group) ----------
+    ]
+
+
+def _log_statements(at: DeployScope) -> list[Statement]:
+    """CloudWatch Logs (the services' groups and the VPC flow log group)."""
+    cfg, arn, flow_log_group = at.cfg, at.arn, at.flow_log_group
+    return [
         {"Sid": "LogsDescribe", "Effect": "Allow", "Action": "logs:DescribeLogGroups",
          "Resource": arn("logs", "log-group:*")},
         {"Sid": "ProjectLogGroups", "Effect": "Allow",
@@ -343,7 +440,13 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
                     "logs:TagResource", "logs:UntagResource", "logs:ListTagsForResource"],
          "Resource": [arn("logs", f"log-group:{cfg.log_group_prefix}*"),
                       arn("logs", f"log-group:{flow_log_group}"), arn("logs", f"log-group:{flow_log_group}:*")]},
-        # --- SSM parameters under this project's path; random passwords ----------------
+    ]
+
+
+def _parameter_statements(at: DeployScope) -> list[Statement]:
+    """SSM parameters under this project's path; random passwords."""
+    cfg, arn, in_region = at.cfg, at.arn, at.in_region
+    return [
         {"Sid": "DescribeParameters", "Effect": "Allow", "Action": "ssm:DescribeParameters",
          "Resource": "*", "Condition": in_region},
         {"Sid": "ProjectParameters", "Effect": "Allow",
@@ -352,6 +455,24 @@ def deploy_policy_statements(config: Config, *, partition: str, account_id: str)
          "Resource": arn("ssm", f"parameter{cfg.ssm_prefix}/*")},
         {"Sid": "RandomPasswords", "Effect": "Allow", "Action": "secretsmanager:GetRandomPassword",
          "Resource": "*", "Condition": in_region},
+    ]
+
+
+def deploy_policy_statements(config: Config, *, partition: str, account_id: str) -> list[Statement]:
+    """What the stacks need, by service. `partition`/`account_id` may be Terraform tokens."""
+    at = DeployScope(config, partition, account_id)
+    return [
+        *_state_statements(at),
+        *_lock_table_statements(at),
+        *_bucket_statements(at),
+        *_iam_statements(at),
+        *_network_statements(at),
+        *_efs_statements(at),
+        *_load_balancer_statements(at),
+        *_ecs_statements(at),
+        *_cloud_map_statements(at),
+        *_log_statements(at),
+        *_parameter_statements(at),
     ]
 
 
