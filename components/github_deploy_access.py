@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from cdktf import TerraformOutput, TerraformResourceLifecycle
@@ -45,12 +44,12 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
-from components.plan_permissions import hcp_role_name, plan_policy_statements, plan_role_names
-from config.common import Config, StateConfig
+from components.plan_permissions import plan_policy_statements
+from components.shared.deploy_scope import GITHUB_OIDC_HOST, DeployScope, hcp_role_name
+from config.common import Config
 
 Statement = dict[str, Any]
 
-GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
 # HCP Terraform dynamic provider credentials: the audience its workload identity tokens carry
@@ -148,74 +147,6 @@ def hcp_trust_policy(*, provider_arn: str, config: Config, run_phase: str) -> st
                f"workspace:{workspaces}:run_phase:{run_phase}")
     return _web_identity_trust(f"HcpTerraform{run_phase.capitalize()}Runs", provider_arn, state.hcp_hostname,
                                HCP_OIDC_AUDIENCE, {"StringLike": subject})
-
-
-@dataclass(frozen=True)
-class DeployScope:
-    """What every group of the deploy policy scopes by: names from config, ARN builders, conditions."""
-
-    cfg: Config
-    partition: str
-    account_id: str
-
-    @property
-    def state(self) -> StateConfig:
-        return self.cfg.state
-
-    def arn(self, service: str, resource: str, *, regional: bool = True) -> str:
-        region = self.cfg.aws_region if regional else ""
-        return f"arn:{self.partition}:{service}:{region}:{self.account_id}:{resource}"
-
-    def s3(self, resource: str) -> str:
-        return f"arn:{self.partition}:s3:::{resource}"
-
-    @property
-    def in_region(self) -> dict[str, Any]:
-        return {"StringEquals": {"aws:RequestedRegion": self.cfg.aws_region}}
-
-    @property
-    def ours(self) -> dict[str, Any]:
-        """Tags every resource of this project and environment carries (provider default tags)."""
-        return {"StringEquals": {"aws:RequestedRegion": self.cfg.aws_region,
-                                 "aws:ResourceTag/Project": self.cfg.project,
-                                 "aws:ResourceTag/Environment": self.cfg.environment}}
-
-    @property
-    def state_key_patterns(self) -> tuple[str, str]:
-        prefix = self.state.state_key_prefix
-        return (f"{prefix}/*/terraform.tfstate", f"{prefix}/*/terraform.tfstate.tflock")
-
-    @property
-    def managed_buckets(self) -> list[str]:
-        data_buckets = (self.cfg.data_bucket(svc.name) for svc in self.cfg.object_storage_services)
-        return [self.state.state_bucket, *data_buckets]
-
-    @property
-    def project_roles(self) -> str:
-        return self.arn("iam", f"role/{self.cfg.resource_name('*')}", regional=False)
-
-    @property
-    def deploy_roles(self) -> list[str]:
-        """The apply role itself, the plan role and, with backend "hcp", their HCP Terraform twins."""
-        return [self.arn("iam", f"role/{name}", regional=False) for name in plan_role_names(self.cfg)]
-
-    @property
-    def oidc_hosts(self) -> list[str]:
-        return [GITHUB_OIDC_HOST, *([self.state.hcp_hostname] if self.state.backend == "hcp" else [])]
-
-    @property
-    def deploy_policies(self) -> list[str]:
-        github = self.cfg.github
-        return [self.arn("iam", f"policy/{name}*", regional=False)
-                for name in (github.deploy_policy_name, github.plan_policy_name)]
-
-    @property
-    def elb_name(self) -> str:
-        return self.cfg.short_name("*")
-
-    @property
-    def flow_log_group(self) -> str:
-        return self.cfg.flow_log_group
 
 
 def _state_statements(at: DeployScope) -> list[Statement]:

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.shared.deploy_scope import DeployScope, hcp_role_name, plan_role_names
 from config.common import Config
+
+__all__ = ["LOCK_FILE_SUFFIX", "hcp_role_name", "plan_policy_statements", "plan_role_names"]
 
 Statement = dict[str, Any]
 
@@ -29,24 +32,9 @@ LOCK_FILE_SUFFIX = ".tflock"
 """Terraform's S3-native lock file: `<state key>.tflock` (StateConfig.use_lockfile)."""
 
 
-def plan_role_names(config: Config) -> list[str]:
-    """Every role 00-bootstrap manages for deploys: the plan role may read each of them."""
-    github = config.github
-    names = [github.existing_role_name or github.deploy_role_name]
-    if github.existing_role_name is None:
-        names.append(github.plan_role_name)
-    if config.state.backend == "hcp":
-        names += [hcp_role_name(github.deploy_role_name), hcp_role_name(github.plan_role_name)]
-    return names
-
-
-def hcp_role_name(github_role_name: str) -> str:
-    """The HCP Terraform twin of a GitHub role: `jsj-github-action-lgtm-hcp`."""
-    return f"{github_role_name}-hcp"
-
-
-def _state_statements(config: Config, s3: Any, arn: Any) -> list[Statement]:
-    state = config.state
+def _state_statements(at: DeployScope) -> list[Statement]:
+    """Read every state object, write and delete only the lock."""
+    state, s3, arn = at.state, at.s3, at.arn
     state_keys = [f"{state.state_bucket}/{state.state_key_prefix}/*/terraform.tfstate",
                   f"{state.bootstrap_bucket}/{state.bootstrap_state_key}"]
     return [
@@ -66,30 +54,10 @@ def _state_statements(config: Config, s3: Any, arn: Any) -> list[Statement]:
     ]
 
 
-def plan_policy_statements(config: Config, *, partition: str, account_id: str) -> list[Statement]:
-    """What a plan of every stack needs. `partition`/`account_id` may be Terraform tokens."""
-    cfg = config
-    state = cfg.state
-    region = cfg.aws_region
-
-    def arn(service: str, resource: str, *, regional: bool = True) -> str:
-        return f"arn:{partition}:{service}:{region if regional else ''}:{account_id}:{resource}"
-
-    def s3(resource: str) -> str:
-        return f"arn:{partition}:s3:::{resource}"
-
-    in_region = {"StringEquals": {"aws:RequestedRegion": region}}
-    managed_buckets = [state.state_bucket, *(cfg.data_bucket(svc.name) for svc in cfg.object_storage_services)]
-    roles = [arn("iam", f"role/{cfg.resource_name('*')}", regional=False),
-             *(arn("iam", f"role/{name}", regional=False) for name in plan_role_names(cfg))]
-    policies = [arn("iam", f"policy/{cfg.github.deploy_policy_name}*", regional=False),
-                arn("iam", f"policy/{cfg.github.plan_policy_name}*", regional=False)]
-    hosts = ["token.actions.githubusercontent.com", *([state.hcp_hostname] if state.backend == "hcp" else [])]
-    oidc_providers = [arn("iam", f"oidc-provider/{host}", regional=False) for host in hosts]
-    flow_log_group = cfg.flow_log_group
-
+def _configuration_reads(at: DeployScope) -> list[Statement]:
+    """The buckets' and the lock table's configuration (never a data object), key metadata."""
+    s3, arn = at.s3, at.arn
     return [
-        *_state_statements(cfg, s3, arn),
         {"Sid": "Buckets", "Effect": "Allow",
          "Action": ["s3:ListBucket", "s3:GetBucketPolicy", "s3:GetBucketAcl", "s3:GetBucketCORS",
                     "s3:GetBucketWebsite", "s3:GetBucketVersioning", "s3:GetAccelerateConfiguration",
@@ -97,22 +65,35 @@ def plan_policy_statements(config: Config, *, partition: str, account_id: str) -
                     "s3:GetReplicationConfiguration", "s3:GetEncryptionConfiguration",
                     "s3:GetBucketObjectLockConfiguration", "s3:GetBucketTagging",
                     "s3:GetBucketOwnershipControls", "s3:GetBucketPublicAccessBlock"],
-         "Resource": [s3(name) for name in managed_buckets]},
+         "Resource": [s3(name) for name in at.managed_buckets]},
         {"Sid": "LockTableConfig", "Effect": "Allow",
          "Action": ["dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive",
                     "dynamodb:ListTagsOfResource"],
-         "Resource": arn("dynamodb", f"table/{state.lock_table}")},
+         "Resource": arn("dynamodb", f"table/{at.state.lock_table}")},
         {"Sid": "KmsKeys", "Effect": "Allow", "Action": "kms:DescribeKey", "Resource": arn("kms", "key/*")},
+    ]
+
+
+def _iam_reads(at: DeployScope) -> list[Statement]:
+    """This project's roles, the deploy roles and policies, the OIDC providers."""
+    arn = at.arn
+    return [
         {"Sid": "Roles", "Effect": "Allow",
          "Action": ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"],
-         "Resource": roles},
+         "Resource": [at.project_roles, *at.deploy_roles]},
         {"Sid": "DeployPolicies", "Effect": "Allow",
-         "Action": ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyTags"], "Resource": policies},
+         "Action": ["iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyTags"], "Resource": at.deploy_policies},
         {"Sid": "OidcProviders", "Effect": "Allow", "Action": "iam:GetOpenIDConnectProvider",
-         "Resource": oidc_providers},
+         "Resource": [arn("iam", f"oidc-provider/{host}", regional=False) for host in at.oidc_hosts]},
         # Listing has no resource-level permissions.
         {"Sid": "ListOidc", "Effect": "Allow", "Action": "iam:ListOpenIDConnectProviders", "Resource": "*"},
-        # Describe calls have no resource-level permissions.
+    ]
+
+
+def _describes(at: DeployScope) -> list[Statement]:
+    """Describe calls have no resource-level permissions: on `*`, in this region."""
+    in_region = at.in_region
+    return [
         {"Sid": "Ec2", "Effect": "Allow",
          "Action": ["ec2:DescribeVpcs", "ec2:DescribeVpcAttribute", "ec2:DescribeSubnets",
                     "ec2:DescribeRouteTables", "ec2:DescribeInternetGateways", "ec2:DescribeNatGateways",
@@ -137,22 +118,34 @@ def plan_policy_statements(config: Config, *, partition: str, account_id: str) -
          "Resource": "*", "Condition": in_region},
         {"Sid": "Ecs", "Effect": "Allow",
          "Action": ["ecs:DescribeClusters", "ecs:DescribeServices", "ecs:DescribeTaskDefinition",
-                    "application-autoscaling:DescribeScalableTargets",
-                    "application-autoscaling:DescribeScalingPolicies", "application-autoscaling:ListTagsForResource",
-                    "cloudwatch:DescribeAlarms", "servicediscovery:GetNamespace", "servicediscovery:GetService",
+                    "servicediscovery:GetNamespace", "servicediscovery:GetService",
                     "servicediscovery:ListTagsForResource"],
          "Resource": "*", "Condition": in_region},
+    ]
+
+
+def _logs_and_parameters(at: DeployScope) -> list[Statement]:
+    """This project's log groups and SSM parameters; the random-password data source."""
+    arn, flow_log_group = at.arn, at.flow_log_group
+    return [
         {"Sid": "LogGroups", "Effect": "Allow", "Action": "logs:DescribeLogGroups",
          "Resource": arn("logs", "log-group:*")},
         {"Sid": "ProjectLogGroups", "Effect": "Allow", "Action": "logs:ListTagsForResource",
-         "Resource": [arn("logs", f"log-group:{cfg.log_group_prefix}*"), arn("logs", f"log-group:{flow_log_group}"),
+         "Resource": [arn("logs", f"log-group:{at.cfg.log_group_prefix}*"), arn("logs", f"log-group:{flow_log_group}"),
                       arn("logs", f"log-group:{flow_log_group}:*")]},
         {"Sid": "Parameters", "Effect": "Allow", "Action": "ssm:DescribeParameters",
-         "Resource": "*", "Condition": in_region},
+         "Resource": "*", "Condition": at.in_region},
         {"Sid": "ProjectParameters", "Effect": "Allow",
          "Action": ["ssm:GetParameter", "ssm:ListTagsForResource"],
-         "Resource": arn("ssm", f"parameter{cfg.ssm_prefix}/*")},
+         "Resource": arn("ssm", f"parameter{at.cfg.ssm_prefix}/*")},
         # A data source the stacks evaluate at plan time; it returns a random string, changes nothing.
         {"Sid": "RandomPasswords", "Effect": "Allow", "Action": "secretsmanager:GetRandomPassword",
-         "Resource": "*", "Condition": in_region},
+         "Resource": "*", "Condition": at.in_region},
     ]
+
+
+def plan_policy_statements(config: Config, *, partition: str, account_id: str) -> list[Statement]:
+    """What a plan of every stack needs. `partition`/`account_id` may be Terraform tokens."""
+    at = DeployScope(config, partition, account_id)
+    return [*_state_statements(at), *_configuration_reads(at), *_iam_reads(at), *_describes(at),
+            *_logs_and_parameters(at)]
