@@ -7,7 +7,9 @@ without the patch the call fails (500) or reads back without the field.
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -219,113 +221,86 @@ def test_update_table_turns_encryption_on_and_it_reads_back(client: Any) -> None
     assert "SSEDescription" not in dynamodb.describe_table(TableName="legacy-lock")["Table"]
 
 
-def test_with_iam_enforced_s3_still_checks_the_key_and_the_policy_but_not_the_signature(
-        emulator: EmulatorThread, client: Any) -> None:
-    import urllib.request
-
-    bucket = "patch-sigcheck"
-    client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+@contextmanager
+def iam_user(client: Any, name: str, statements: list[dict[str, Any]]) -> Iterator[dict[str, str]]:
+    """An IAM user holding exactly `statements`; yields its access key, removes it after."""
     iam = client("iam")
-    iam.create_user(UserName="sigcheck")
-    iam.put_user_policy(UserName="sigcheck", PolicyName="list", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}]}))
-    key = iam.create_access_key(UserName="sigcheck")["AccessKey"]
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="only", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": statements}))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    try:
+        yield key
+    finally:
+        iam.delete_user_policy(UserName=name, PolicyName="only")
+        iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+        iam.delete_user(UserName=name)
 
-    def s3(secret: str, access_key: str = key["AccessKeyId"]) -> Any:
-        return boto3.client("s3", endpoint_url=emulator.url, region_name=REGION,
-                            aws_access_key_id=access_key, aws_secret_access_key=secret)
 
+@contextmanager
+def iam_enforced(emulator: EmulatorThread) -> Iterator[None]:
+    """moto's switch (`/moto-api/reset-auth`): enforce IAM on every request inside the block."""
     def enforce(after: str) -> None:
         request = urllib.request.Request(f"{emulator.url}/moto-api/reset-auth", data=after.encode(), method="POST",
                                          headers={"Content-Type": "text/plain"})
-        urllib.request.urlopen(request, timeout=10).close()
+        urllib.request.urlopen(request, timeout=10).close()  # 127.0.0.1 only: the emulator's url
 
     enforce("0")
     try:
-        efs = boto3.client("efs", endpoint_url=emulator.url, region_name=REGION, aws_access_key_id=key["AccessKeyId"],
-                           aws_secret_access_key=key["SecretAccessKey"])
-        # EFS's signature moto recomputes wrongly even for boto3: the policy answers, not the signature.
-        with pytest.raises(botocore.exceptions.ClientError, match="not authorized to perform"):
-            efs.describe_file_systems()
-        # A signature moto computes differently (here: a wrong secret) no longer decides ...
-        assert s3("not-the-secret").list_objects_v2(Bucket=bucket)["KeyCount"] == 0
-        # ... the policy still does, and so does the key.
-        with pytest.raises(botocore.exceptions.ClientError, match="AccessDenied"):
-            s3(key["SecretAccessKey"]).put_object(Bucket=bucket, Key="x", Body=b"1")
-        with pytest.raises(botocore.exceptions.ClientError, match="InvalidAccessKeyId"):
-            s3("whatever", access_key="AKIANOTAUSERKEY00000").list_objects_v2(Bucket=bucket)
+        yield
     finally:
         enforce("inf")
-    iam.delete_user_policy(UserName="sigcheck", PolicyName="list")
-    iam.delete_access_key(UserName="sigcheck", AccessKeyId=key["AccessKeyId"])
-    iam.delete_user(UserName="sigcheck")
+
+
+def as_user(emulator: EmulatorThread, service: str, key: dict[str, str], *, secret: str | None = None,
+            access_key: str | None = None) -> Any:
+    return boto3.client(service, endpoint_url=emulator.url, region_name=REGION,
+                        aws_access_key_id=access_key or key["AccessKeyId"],
+                        aws_secret_access_key=secret or key["SecretAccessKey"])
+
+
+def test_with_iam_enforced_s3_still_checks_the_key_and_the_policy_but_not_the_signature(
+        emulator: EmulatorThread, client: Any) -> None:
+    bucket = "patch-sigcheck"
+    client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    allow_list = [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}]
+    with iam_user(client, "sigcheck", allow_list) as key, iam_enforced(emulator):
+        # EFS's signature moto recomputes wrongly even for boto3: the policy answers, not the signature.
+        with pytest.raises(botocore.exceptions.ClientError, match="not authorized to perform"):
+            as_user(emulator, "efs", key).describe_file_systems()
+        # A signature moto computes differently (here: a wrong secret) no longer decides ...
+        assert as_user(emulator, "s3", key, secret="not-the-secret").list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+        # ... the policy still does, and so does the key.
+        with pytest.raises(botocore.exceptions.ClientError, match="AccessDenied"):
+            as_user(emulator, "s3", key).put_object(Bucket=bucket, Key="x", Body=b"1")
+        with pytest.raises(botocore.exceptions.ClientError, match="InvalidAccessKeyId"):
+            as_user(emulator, "s3", key, secret="whatever",
+                    access_key="AKIANOTAUSERKEY00000").list_objects_v2(Bucket=bucket)
 
 
 def test_with_iam_enforced_a_scoped_allow_admits_a_call_moto_cannot_place(emulator: EmulatorThread,
                                                                             client: Any) -> None:
-    import urllib.request
-
-    dynamodb = client("dynamodb")
-    dynamodb.create_table(TableName="patch-locks", KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
-                          AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
-                          BillingMode="PAY_PER_REQUEST")
-    iam = client("iam")
-    iam.create_user(UserName="scoped")
-    iam.put_user_policy(UserName="scoped", PolicyName="lock", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Action": ["dynamodb:GetItem"],
-            "Resource": f"arn:aws:dynamodb:{REGION}:123456789012:table/patch-locks"}]}))
-    key = iam.create_access_key(UserName="scoped")["AccessKey"]
-    as_user = boto3.client("dynamodb", endpoint_url=emulator.url, region_name=REGION,
-                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
-
-    def enforce(after: str) -> None:
-        request = urllib.request.Request(f"{emulator.url}/moto-api/reset-auth", data=after.encode(), method="POST",
-                                         headers={"Content-Type": "text/plain"})
-        urllib.request.urlopen(request, timeout=10).close()
-
-    enforce("0")
-    try:
-        assert "Item" not in as_user.get_item(TableName="patch-locks", Key={"LockID": {"S": "a"}})
+    client("dynamodb").create_table(
+        TableName="patch-locks", KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    allow_get = [{"Effect": "Allow", "Action": ["dynamodb:GetItem"],
+                  "Resource": f"arn:aws:dynamodb:{REGION}:123456789012:table/patch-locks"}]
+    with iam_user(client, "scoped", allow_get) as key, iam_enforced(emulator):
+        dynamodb = as_user(emulator, "dynamodb", key)
+        assert "Item" not in dynamodb.get_item(TableName="patch-locks", Key={"LockID": {"S": "a"}})
         with pytest.raises(botocore.exceptions.ClientError, match="not authorized to perform: dynamodb:PutItem"):
-            as_user.put_item(TableName="patch-locks", Item={"LockID": {"S": "a"}})  # the action still decides
-    finally:
-        enforce("inf")
-    iam.delete_user_policy(UserName="scoped", PolicyName="lock")
-    iam.delete_access_key(UserName="scoped", AccessKeyId=key["AccessKeyId"])
-    iam.delete_user(UserName="scoped")
+            dynamodb.put_item(TableName="patch-locks", Item={"LockID": {"S": "a"}})  # the action still decides
 
 
 def test_with_iam_enforced_head_bucket_is_authorized_as_list_bucket(emulator: EmulatorThread, client: Any) -> None:
-    import urllib.request
-
     bucket = "patch-headbucket"
     client("s3").create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-    iam = client("iam")
-    iam.create_user(UserName="header")
-    iam.put_user_policy(UserName="header", PolicyName="list", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}]}))
-    key = iam.create_access_key(UserName="header")["AccessKey"]
-    as_user = boto3.client("s3", endpoint_url=emulator.url, region_name=REGION,
-                           aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
-
-    def enforce(after: str) -> None:
-        request = urllib.request.Request(f"{emulator.url}/moto-api/reset-auth", data=after.encode(), method="POST",
-                                         headers={"Content-Type": "text/plain"})
-        urllib.request.urlopen(request, timeout=10).close()
-
-    enforce("0")
-    try:
-        as_user.head_bucket(Bucket=bucket)  # s3:ListBucket is what AWS asks for
+    allow_list = [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}]
+    with iam_user(client, "header", allow_list) as key, iam_enforced(emulator):
+        s3 = as_user(emulator, "s3", key)
+        s3.head_bucket(Bucket=bucket)  # s3:ListBucket is what AWS asks for
         with pytest.raises(botocore.exceptions.ClientError, match="403"):
-            as_user.head_bucket(Bucket="patch-sigcheck-other")  # still scoped to the granted bucket
-    finally:
-        enforce("inf")
-    iam.delete_user_policy(UserName="header", PolicyName="list")
-    iam.delete_access_key(UserName="header", AccessKeyId=key["AccessKeyId"])
-    iam.delete_user(UserName="header")
+            s3.head_bucket(Bucket="patch-other-bucket")  # still scoped to the granted bucket
 
 
 # The provider's lifecycle wait (waitLifecycleConfigEquals, docs/emulator.md) polls
