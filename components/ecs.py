@@ -47,6 +47,7 @@ class EcsStack(LgtmStack):
                  security_groups: SecurityGroupsStack, storage: StorageStack, iam: IamStack,
                  alb: AlbStack) -> None:
         super().__init__(scope, stack_id, config=config)
+        provider = capacity_provider(config)
         self.cluster = EcsCluster(
             self, "cluster", name=config.cluster_name,
             setting=[EcsClusterSetting(name="containerInsights",
@@ -57,7 +58,7 @@ class EcsStack(LgtmStack):
             capacity_providers=["FARGATE", "FARGATE_SPOT"],
             default_capacity_provider_strategy=[
                 EcsClusterCapacityProvidersDefaultCapacityProviderStrategy(
-                    capacity_provider=capacity_provider(config), weight=1, base=0)],
+                    capacity_provider=provider, weight=1, base=0)],
         )
         self.namespace = ServiceDiscoveryPrivateDnsNamespace(
             self, "namespace", name=config.ecs.namespace, vpc=network.vpc_id,
@@ -67,7 +68,7 @@ class EcsStack(LgtmStack):
         self.grafana_admin_password = self._admin_password(config)
         placement = ServicePlacement(
             cluster_arn=self.cluster.arn, namespace_id=self.namespace.id,
-            capacity_provider=capacity_provider(config), capacity_providers=capacity,
+            capacity_provider=provider, capacity_providers=capacity,
             subnet_ids=network.private_subnet_ids, security_group_id=security_groups.ecs_security_group_id,
             execution_role_arn=iam.execution_role_arn, task_role_arns=iam.task_role_arns,
             file_system_id=storage.file_system_id, access_point_ids=storage.access_point_ids,

@@ -30,7 +30,6 @@ from the workflow), which is why only a reviewed environment's jobs may assume i
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -46,9 +45,8 @@ from constructs import Construct
 
 from components.plan_permissions import plan_policy_statements
 from components.shared.deploy_scope import GITHUB_OIDC_HOST, DeployScope, hcp_role_name
+from components.shared.policy import Statement, policy_document
 from config.common import Config
-
-Statement = dict[str, Any]
 
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com"
@@ -73,10 +71,6 @@ SERVICE_LINKED_ROLE_SERVICES = (
 ROLE_RECEIVING_SERVICES = ("ecs-tasks.amazonaws.com", "vpc-flow-logs.amazonaws.com")
 
 
-def policy_document(statements: Sequence[Statement]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, separators=(",", ":"))
-
-
 def policy_size(document: str) -> int:
     """Characters IAM counts against the managed-policy limit (whitespace is free)."""
     return sum(1 for char in document if not char.isspace())
@@ -91,10 +85,10 @@ def pack_statements(statements: Sequence[Statement], *, limit: int = MANAGED_POL
     """
     packs: list[list[int]] = []
     for index, statement in enumerate(statements):
-        if policy_size(policy_document([statement])) > limit:
+        if policy_size(policy_document([statement], compact=True)) > limit:
             raise ValueError(f"statement {statement.get('Sid')!r} alone exceeds {limit} characters: split it")
         for pack in packs:
-            if policy_size(policy_document([*(statements[i] for i in pack), statement])) <= limit:
+            if policy_size(policy_document([*(statements[i] for i in pack), statement], compact=True)) <= limit:
                 pack.append(index)
                 break
         else:
@@ -115,7 +109,7 @@ def _web_identity_trust(sid: str, provider_arn: str, host: str, audience: str,
         "Principal": {"Federated": provider_arn},
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": _claims(host, audience, subject),
-    }])
+    }], compact=True)
 
 
 def _claims(host: str, audience: str, subject: Mapping[str, str | list[str]]) -> dict[str, dict[str, Any]]:
@@ -419,7 +413,7 @@ def _packed_policies(scope: Construct, id_prefix: str, base_name: str, descripti
     packs = pack_statements(sizing)
     return [
         IamPolicy(scope, f"{id_prefix}-{number}", name=name, description=f"{description}, part {number}",
-                  policy=policy_document([statements[i] for i in pack]),
+                  policy=policy_document([statements[i] for i in pack], compact=True),
                   lifecycle=TerraformResourceLifecycle(ignore_changes=["description"]))
         for number, (name, pack) in enumerate(zip(policy_names(base_name, len(packs)), packs, strict=True),
                                               start=1)
@@ -456,22 +450,16 @@ class GitHubDeployAccess(Construct):
             self.role_arn: str = f"arn:{partition}:iam::{account_id}:role/{github.existing_role_name}"
         else:
             provider_arn = self._github_provider_arn(github.create_oidc_provider)
-            role = IamRole(
-                self, "role", name=github.deploy_role_name,
-                description=f"GitHub Actions of {github.repository}: deploys {where}",
-                assume_role_policy=apply_trust_policy(provider_arn=provider_arn, repository=github.repository,
-                                                      environment=config.apply_environment),
-                max_session_duration=3600,
-            )
+            role = self._github_role("role", github.deploy_role_name, f"deploys {where}",
+                                     apply_trust_policy(provider_arn=provider_arn, repository=github.repository,
+                                                        environment=config.apply_environment),
+                                     github.repository)
             self.role_name, self.role_arn = role.name, role.arn
             self.plan_policies = self._plan_policies(config, partition, account_id)
-            plan_role = IamRole(
-                self, "plan-role", name=github.plan_role_name,
-                description=f"GitHub Actions of {github.repository}: plans {where} (read-only)",
-                assume_role_policy=plan_trust_policy(provider_arn=provider_arn, repository=github.repository,
-                                                     branch=github.plan_branch),
-                max_session_duration=3600,
-            )
+            plan_role = self._github_role("plan-role", github.plan_role_name, f"plans {where} (read-only)",
+                                          plan_trust_policy(provider_arn=provider_arn, repository=github.repository,
+                                                            branch=github.plan_branch),
+                                          github.repository)
             _attach(self, "plan-attachment", plan_role.name, self.plan_policies)
             self.plan_role_arn = plan_role.arn
             TerraformOutput(scope, "github_plan_role_arn", value=plan_role.arn,
@@ -482,6 +470,11 @@ class GitHubDeployAccess(Construct):
                         description="Set as the variable AWS_DEPLOY_ROLE_ARN (the apply role)")
         if config.state.backend == "hcp":
             self._hcp_access(scope, config, partition, account_id)
+
+    def _github_role(self, construct_id: str, name: str, purpose: str, trust: str, repository: str) -> IamRole:
+        """A role that workflows of `repository` assume (`purpose`: what their runs do)."""
+        return IamRole(self, construct_id, name=name, description=f"GitHub Actions of {repository}: {purpose}",
+                       assume_role_policy=trust, max_session_duration=3600)
 
     def _github_provider_arn(self, create: bool) -> str:
         if create:

@@ -30,6 +30,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tests.helpers import as_list
+
 DATA_PREFIX = "data."
 """Data sources are keyed `data.<type>`, resources `<type>` (as Terraform addresses them)."""
 
@@ -330,7 +332,7 @@ def allowed_action_patterns(policy_documents: Iterable[str | Mapping[str, Any]])
             if statement["Effect"] != "Allow":
                 continue
             actions = statement["Action"]
-            patterns.extend(a.lower() for a in ([actions] if isinstance(actions, str) else actions))
+            patterns.extend(a.lower() for a in as_list(actions))
     return patterns
 
 
@@ -436,14 +438,6 @@ _CONDITION_MATCHERS = {
 }
 
 
-def _as_list(value: str | list[str]) -> list[str]:
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _as_list_of_statements(value: Any) -> list[Mapping[str, Any]]:
-    return [value] if isinstance(value, Mapping) else list(value)
-
-
 def _conditions_hold(conditions: Mapping[str, Mapping[str, Any]], context: Mapping[str, str]) -> bool:
     """IAM's reading: every operator and key must match; a key absent from the request fails."""
     for operator, keys in conditions.items():
@@ -451,22 +445,22 @@ def _conditions_hold(conditions: Mapping[str, Mapping[str, Any]], context: Mappi
             raise ValueError(f"condition operator {operator} is not evaluated here: add it to _CONDITION_MATCHERS")
         for key, expected in keys.items():
             actual = context.get(key)
-            if actual is None or not any(_CONDITION_MATCHERS[operator](actual, e) for e in _as_list(expected)):
+            if actual is None or not any(_CONDITION_MATCHERS[operator](actual, e) for e in as_list(expected)):
                 return False
     return True
 
 
 def _statement_matches(statement: Mapping[str, Any], action: str, resource: str,
                        context: Mapping[str, str]) -> bool:
-    return (is_granted(action, [a.lower() for a in _as_list(statement["Action"])])
-            and any(fnmatch.fnmatchcase(resource, pattern) for pattern in _as_list(statement["Resource"]))
+    return (is_granted(action, [a.lower() for a in as_list(statement["Action"])])
+            and any(fnmatch.fnmatchcase(resource, pattern) for pattern in as_list(statement["Resource"]))
             and _conditions_hold(statement.get("Condition", {}), context))
 
 
 def policy_allows(policy_documents: Iterable[Mapping[str, Any]], action: str, resource: str,
                   context: Mapping[str, str]) -> bool:
     """Whether the documents allow `action` on `resource` in a request with `context` (no explicit deny)."""
-    statements = [s for d in policy_documents for s in _as_list_of_statements(d["Statement"])]
+    statements = [s for d in policy_documents for s in as_list(d["Statement"])]
     if any(s["Effect"] == "Deny" and _statement_matches(s, action, resource, context) for s in statements):
         return False
     return any(s["Effect"] == "Allow" and _statement_matches(s, action, resource, context) for s in statements)

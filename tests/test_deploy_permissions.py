@@ -26,10 +26,10 @@ from components.github_deploy_access import (
     GITHUB_OIDC_URL,
     MANAGED_POLICY_MAX_CHARS,
     pack_statements,
-    policy_document,
     policy_size,
 )
 from components.registry import STACK_IDS
+from components.shared.policy import policy_document
 from config.common import GitHubConfig, load_config
 from config.names import BOOTSTRAP_STACK_ID
 from tests.conftest import SynthesizedApp, only, resources
@@ -334,7 +334,7 @@ def test_each_deploy_policy_fits_the_managed_policy_limit(app: SynthesizedApp) -
 def test_packing_splits_statements_that_do_not_fit_one_policy() -> None:
     big = [{"Sid": f"S{n}", "Effect": "Allow", "Action": "s3:GetBucketTagging",
             "Resource": [f"arn:aws:s3:::{'b' * 50}-{n}-{i}" for i in range(60)]} for n in range(3)]
-    one = policy_size(policy_document(big[:1]))
+    one = policy_size(policy_document(big[:1], compact=True))
     assert 2 * one > MANAGED_POLICY_MAX_CHARS >= one
     packs = pack_statements(big)
     assert packs == [[0], [1], [2]]

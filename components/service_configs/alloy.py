@@ -18,12 +18,11 @@ from components.service_configs.common import (
 )
 from config.common import Config
 from config.names import ALLOY, LOKI, MIMIR, MIMIR_PUSH_PATH, PYROSCOPE, TEMPO
-from config.service_kinds import ALLOY_STORAGE_PATH, KINDS
+from config.service_kinds import ALLOY_STORAGE_PATH as STORAGE_PATH
+from config.service_kinds import KINDS
 
 NAME = ALLOY
 FILE = "config.alloy"
-STORAGE_PATH = ALLOY_STORAGE_PATH
-"""config/service_kinds.py says why here."""
 SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 # Go services whose pprof endpoints Alloy scrapes. A service under a path prefix is skipped:
 # pyroscope.scrape in Alloy 1.5 ignores its `path_prefix` argument (grafana/alloy#2605), so

@@ -17,12 +17,11 @@ from components.service_configs.common import (
 )
 from config.common import Config
 from config.names import LOKI
-from config.service_kinds import KINDS, LOKI_DATA_DIR
+from config.service_kinds import KINDS
+from config.service_kinds import LOKI_DATA_DIR as DATA_DIR
 
 NAME = LOKI
 FILE = "loki.yaml"
-DATA_DIR = LOKI_DATA_DIR
-"""config/service_kinds.py says why here."""
 SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 SCHEMA_START = "2024-01-01"
 """First day of the (only) schema period: TSDB index, schema v13, as Loki 3 recommends."""

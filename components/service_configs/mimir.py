@@ -18,12 +18,11 @@ from components.service_configs.common import (
 )
 from config.common import Config
 from config.names import MIMIR
-from config.service_kinds import KINDS, MIMIR_DATA_DIR
+from config.service_kinds import KINDS
+from config.service_kinds import MIMIR_DATA_DIR as DATA_DIR
 
 NAME = MIMIR
 FILE = "mimir.yaml"
-DATA_DIR = MIMIR_DATA_DIR
-"""config/service_kinds.py says why here."""
 SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 
 

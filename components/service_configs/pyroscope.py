@@ -21,12 +21,11 @@ from components.service_configs.common import (
 )
 from config.common import Config
 from config.names import PYROSCOPE
-from config.service_kinds import KINDS, PYROSCOPE_DATA_DIR
+from config.service_kinds import KINDS
+from config.service_kinds import PYROSCOPE_DATA_DIR as DATA_DIR
 
 NAME = PYROSCOPE
 FILE = "pyroscope.yaml"
-DATA_DIR = PYROSCOPE_DATA_DIR
-"""config/service_kinds.py says why here."""
 COMPACTOR_DIR = f"{DATA_DIR}/compactor"
 SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 

@@ -18,12 +18,11 @@ from components.service_configs.common import (
 )
 from config.common import Config
 from config.names import TEMPO
-from config.service_kinds import KINDS, TEMPO_DATA_DIR
+from config.service_kinds import KINDS
+from config.service_kinds import TEMPO_DATA_DIR as DATA_DIR
 
 NAME = TEMPO
 FILE = "tempo.yaml"
-DATA_DIR = TEMPO_DATA_DIR
-"""config/service_kinds.py says why here."""
 SCRATCH_DIRS = KINDS[NAME].scratch_dirs
 
 
