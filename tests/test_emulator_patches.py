@@ -38,7 +38,7 @@ def client(emulator: EmulatorThread) -> Any:
 
 
 def test_every_patch_has_a_name_and_a_reason() -> None:
-    assert len(PATCHES) == 11
+    assert len(PATCHES) == 12
     for patch in PATCHES:
         assert patch.name.startswith("patch_") and len(patch.reason) > 60, patch
 
@@ -220,6 +220,25 @@ def test_update_table_turns_encryption_on_and_it_reads_back(client: Any) -> None
     dynamodb.update_table(TableName="legacy-lock", SSESpecification={"Enabled": False})
     assert "SSEDescription" not in dynamodb.describe_table(TableName="legacy-lock")["Table"]
 
+
+
+def test_a_repeated_lock_put_succeeds_and_a_competing_one_still_fails(client: Any) -> None:
+    """Terraform's lock PutItem, retried by the SDK after the emulator applied it, is not refused."""
+    dynamodb = client("dynamodb")
+    dynamodb.create_table(TableName="lock-retry", BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "LockID", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "LockID", "KeyType": "HASH"}])
+
+    def take_lock(lock_id: str) -> None:
+        dynamodb.put_item(TableName="lock-retry", ConditionExpression="attribute_not_exists(LockID)",
+                          Item={"LockID": {"S": "bucket/key"}, "Info": {"S": json.dumps({"ID": lock_id})}})
+
+    take_lock("first")
+    take_lock("first")  # the same item again: the retry of a put already applied
+    with pytest.raises(botocore.exceptions.ClientError, match="ConditionalCheckFailed"):
+        take_lock("second")  # another holder's lock: refused, as on AWS
+    stored = dynamodb.get_item(TableName="lock-retry", Key={"LockID": {"S": "bucket/key"}})["Item"]
+    assert json.loads(stored["Info"]["S"]) == {"ID": "first"}
 
 @contextmanager
 def iam_user(client: Any, name: str, statements: list[dict[str, Any]]) -> Iterator[dict[str, str]]:
