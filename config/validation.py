@@ -1,4 +1,4 @@
-"""Rules a `Config` must satisfy before any stack reads it.
+"""Rules the settings (`config.settings`) must satisfy before any stack reads them.
 
 Each check names the field (as a dotted path from the config root), the rule and
 the offending value, so a bad setting stops synth with a message a platform
@@ -44,7 +44,7 @@ from config.names import (
 from config.service_kinds import CONFIG_MOUNT, KINDS, TMP_DIR
 
 if TYPE_CHECKING:
-    from config.common import Config, ServiceConfig, Target
+    from config.settings import ServiceConfig, Settings, Target
 
 
 class ConfigError(ValueError):
@@ -389,7 +389,7 @@ def _accepts_outer(value: object, annotation: Any) -> bool:
     return isinstance(value, origin)
 
 
-def shape_violations(cfg: Config) -> list[Violation]:
+def shape_violations(cfg: Settings) -> list[Violation]:
     """Every field against its annotation (see the module docstring), by dotted path."""
     return list(_type_violations("", cfg, type(cfg)))
 
@@ -401,7 +401,7 @@ def _is_type_violation(violation: Violation) -> bool:
 # --- pass 2: values -------------------------------------------------------------------
 
 
-def _identity(cfg: Config) -> Iterator[Violation]:
+def _identity(cfg: Settings) -> Iterator[Violation]:
     yield from check_pattern("project", cfg.project, _PROJECT, PROJECT_RULE)
     yield from check_pattern("environment", cfg.environment, _ENVIRONMENT, ENVIRONMENT_RULE)
     if cfg.environment not in ENVIRONMENTS:
@@ -418,7 +418,7 @@ def _is_tenant(tenant: object) -> bool:
     return isinstance(tenant, str) and bool(_TENANT.fullmatch(tenant)) and tenant not in (".", "..", "__mimir_cluster")
 
 
-def _legacy_tenants(cfg: Config) -> Iterator[Violation]:
+def _legacy_tenants(cfg: Settings) -> Iterator[Violation]:
     for signal in ("metrics", "logs", "traces"):
         tenants = getattr(cfg.legacy_read_tenants, signal)
         field = f"legacy_read_tenants.{signal}"
@@ -431,7 +431,7 @@ def _legacy_tenants(cfg: Config) -> Iterator[Violation]:
                 yield Violation(f"{field}[{index}]", "legacy tenants are listed once each", tenant)
 
 
-def _tags(cfg: Config) -> Iterator[Violation]:
+def _tags(cfg: Settings) -> Iterator[Violation]:
     stack_keys = {key.lower(): key for key in (*DEFAULT_TAG_KEYS, *RESOURCE_TAG_KEYS)}
     for key, value in cfg.tags.items():
         field = f"tags[{key!r}]"
@@ -450,7 +450,7 @@ def _tags(cfg: Config) -> Iterator[Violation]:
                         len(cfg.tags))
 
 
-def _state(cfg: Config) -> Iterator[Violation]:
+def _state(cfg: Settings) -> Iterator[Violation]:
     s = cfg.state
     yield from check_s3_bucket("state.bootstrap_bucket", s.bootstrap_bucket)
     yield from check_s3_bucket("state.state_bucket", s.state_bucket)
@@ -467,7 +467,7 @@ def _state(cfg: Config) -> Iterator[Violation]:
     yield from _hcp_state(cfg)
 
 
-def _hcp_state(cfg: Config) -> Iterator[Violation]:
+def _hcp_state(cfg: Settings) -> Iterator[Violation]:
     """backend "hcp": the workspaces' organization and project, which the roles' trust names."""
     s = cfg.state
     if s.backend not in STATE_BACKENDS:
@@ -489,7 +489,7 @@ def _hcp_state(cfg: Config) -> Iterator[Violation]:
                         "itself (set it False with state.backend 'hcp')", s.use_lockfile)
 
 
-def _account_wide_names(cfg: Config) -> dict[str, object]:
+def _account_wide_names(cfg: Settings) -> dict[str, object]:
     """What two environments must never share: state location and lock, and the deploy access."""
     return {
         "state.state_bucket": cfg.state.state_bucket,
@@ -517,7 +517,7 @@ def _defaults_of(environment: str) -> dict[str, object]:
     }
 
 
-def _environment_isolation(cfg: Config) -> Iterator[Violation]:
+def _environment_isolation(cfg: Settings) -> Iterator[Violation]:
     """Another known environment's state, lock and deploy names are not ours to use (staging built
     with `default_state("prod")` would write prod's state under prod's lock)."""
     ours = _account_wide_names(cfg)
@@ -531,7 +531,7 @@ def _environment_isolation(cfg: Config) -> Iterator[Violation]:
                                 f"default_github({other!r})): {cfg.environment} needs its own", shown)
 
 
-def validate_apart(configs: Iterable[Config]) -> None:
+def validate_apart(configs: Iterable[Settings]) -> None:
     """Raise ConfigError when two configs (of different environments) would create or write the
     same thing: each config's own rules compare it with the other environments' defaults only."""
     found = distinct_violations(configs)
@@ -539,7 +539,7 @@ def validate_apart(configs: Iterable[Config]) -> None:
         raise ConfigError(found)
 
 
-def distinct_violations(configs: Iterable[Config]) -> list[Violation]:
+def distinct_violations(configs: Iterable[Settings]) -> list[Violation]:
     """Two configs (of different environments) that would create or write the same thing."""
     found: list[Violation] = []
     seen: dict[tuple[str, object], str] = {}
@@ -554,7 +554,7 @@ def distinct_violations(configs: Iterable[Config]) -> list[Violation]:
     return found
 
 
-def _buckets(cfg: Config) -> Iterator[Violation]:
+def _buckets(cfg: Settings) -> Iterator[Violation]:
     """Each bucket has one owner: two stacks creating one bucket fail at apply (or the second
     silently adopts the first's)."""
     data = {cfg.data_bucket(svc.name): f"data_bucket({svc.name!r})" for svc in cfg.object_storage_services}
@@ -569,7 +569,7 @@ def _buckets(cfg: Config) -> Iterator[Violation]:
         yield Violation("alb.access_logs_bucket", f"must be a bucket of its own, not {made[logs]}", logs)
 
 
-def _network_rules(cfg: Config) -> Iterator[Violation]:
+def _network_rules(cfg: Settings) -> Iterator[Violation]:
     n = cfg.network
     if n.existing_vpc is not None:
         yield from _existing_vpc(cfg)
@@ -599,7 +599,7 @@ def _network_rules(cfg: Config) -> Iterator[Violation]:
             subnets.append((field, net))
 
 
-def _availability_zones(cfg: Config) -> Iterator[Violation]:
+def _availability_zones(cfg: Settings) -> Iterator[Violation]:
     zones = cfg.network.availability_zones
     if len(zones) < 2 or len(set(zones)) != len(zones):
         yield Violation("network.availability_zones", "an ALB needs at least two distinct AZs", zones)
@@ -614,7 +614,7 @@ def _availability_zones(cfg: Config) -> Iterator[Violation]:
                             f"{[cfg.aws_region + letter for letter in letters]}", zone)
 
 
-def _existing_vpc(cfg: Config) -> Iterator[Violation]:
+def _existing_vpc(cfg: Settings) -> Iterator[Violation]:
     n = cfg.network
     e = n.existing_vpc
     assert e is not None
@@ -635,7 +635,7 @@ def _existing_vpc(cfg: Config) -> Iterator[Violation]:
                         "or set network.s3_gateway_endpoint=False", e.private_route_table_ids)
 
 
-def _storage(cfg: Config) -> Iterator[Violation]:
+def _storage(cfg: Settings) -> Iterator[Violation]:
     for svc in cfg.object_storage_services:
         yield from check_s3_bucket(f"data_bucket({svc.name!r})", cfg.data_bucket(svc.name))
     yield from check_positive("storage.abort_incomplete_multipart_days",
@@ -649,7 +649,7 @@ def _storage(cfg: Config) -> Iterator[Violation]:
     yield from _efs_volumes(cfg)
 
 
-def _mimir_prefixes(cfg: Config) -> Iterator[Violation]:
+def _mimir_prefixes(cfg: Settings) -> Iterator[Violation]:
     prefixes = cfg.storage.mimir_prefixes.as_dict()
     for name, prefix in prefixes.items():
         yield from check_pattern(f"storage.mimir_prefixes.{name}", prefix, _MIMIR_PREFIX, MIMIR_PREFIX_RULE)
@@ -672,7 +672,7 @@ def _task_mounts(svc: ServiceConfig) -> list[str]:
     return [CONFIG_MOUNT, TMP_DIR, *(kind.scratch_dirs if kind is not None else ())]
 
 
-def _efs_volumes(cfg: Config) -> Iterator[Violation]:
+def _efs_volumes(cfg: Settings) -> Iterator[Violation]:
     roots: dict[str, str] = {}
     for i, svc in enumerate(cfg.services):
         if svc.efs is None:
@@ -701,7 +701,7 @@ def _efs_volumes(cfg: Config) -> Iterator[Violation]:
             yield Violation(f"{field}.permissions", "octal modes such as '0750'", volume.permissions)
 
 
-def _ingress(cfg: Config) -> Iterator[Violation]:
+def _ingress(cfg: Settings) -> Iterator[Violation]:
     names = [r.name for r in cfg.alb_ingress_rules]
     sources: dict[tuple[int, str], str] = {}
     for i, rule in enumerate(cfg.alb_ingress_rules):
@@ -727,7 +727,7 @@ def _ingress(cfg: Config) -> Iterator[Violation]:
         yield from check_pattern(f"{field}.description", rule.description, _SG_DESCRIPTION, SG_DESCRIPTION_RULE)
 
 
-def _ports(cfg: Config) -> Iterator[Violation]:
+def _ports(cfg: Settings) -> Iterator[Violation]:
     ports = cfg.ports
     for name in ("grpc", "memberlist", "otlp_grpc", "otlp_http", "nfs", "http", "https"):
         yield from check_port(f"ports.{name}", getattr(ports, name))
@@ -773,7 +773,7 @@ def check_image_reference(field: str, reference: str) -> Iterator[Violation]:
         yield Violation(field, IMAGE_REFERENCE_RULE, reference)
 
 
-def _services(cfg: Config) -> Iterator[Violation]:
+def _services(cfg: Settings) -> Iterator[Violation]:
     names = [s.name for s in cfg.services]
     for required in CORE_SERVICES:
         if required not in names:
@@ -830,7 +830,7 @@ def _prefix_proxy(field: str, svc: ServiceConfig) -> Iterator[Violation]:
     yield from check_pattern(f"{field}.user", proxy.user, _USER, USER_RULE)
 
 
-def _task_ports(cfg: Config, svc: ServiceConfig) -> list[int]:
+def _task_ports(cfg: Settings, svc: ServiceConfig) -> list[int]:
     """The ports a service's task listens on: its renderer's `ports(cfg)` and its proxy's port
     (what components/ecs.py maps; an ALB target elsewhere reaches no container)."""
     ports = KINDS[svc.service_kind].ports(http_port=svc.http_port, otlp_grpc=cfg.ports.otlp_grpc,
@@ -840,12 +840,12 @@ def _task_ports(cfg: Config, svc: ServiceConfig) -> list[int]:
     return ports
 
 
-def _renderable(cfg: Config) -> bool:
+def _renderable(cfg: Settings) -> bool:
     """The renderers read every core service; without one they cannot say what a task listens on."""
     return all(any(s.name == core for s in cfg.services) for core in CORE_SERVICES)
 
 
-def _targets(cfg: Config) -> Iterator[Violation]:
+def _targets(cfg: Settings) -> Iterator[Violation]:
     priorities: dict[int, str] = {}
     target_names: set[str] = set()
     defaults = 0
@@ -914,7 +914,7 @@ def glob_covers(general: str, specific: str) -> bool:
     return covers(0, 0)
 
 
-def _shadowed_paths(cfg: Config) -> Iterator[Violation]:
+def _shadowed_paths(cfg: Settings) -> Iterator[Violation]:
     """The ALB evaluates rules by priority and stops at the first match: a path that an earlier
     rule's pattern covers is never reached, and a pattern covering every path hides the default."""
     ordered = sorted(((tgt.priority, target_field(i, svc, j, tgt), tgt)
@@ -933,7 +933,7 @@ def _shadowed_paths(cfg: Config) -> Iterator[Violation]:
         earlier.extend((priority, field, path) for path in tgt.paths)
 
 
-def _client_routes(cfg: Config) -> Iterator[Violation]:
+def _client_routes(cfg: Settings) -> Iterator[Violation]:
     """50-alb publishes the push and OTLP endpoints from these routes (components/alb.py)."""
     names = {svc.name: (i, svc) for i, svc in enumerate(cfg.services)}
     if "mimir" in names:
@@ -950,7 +950,7 @@ def _client_routes(cfg: Config) -> Iterator[Violation]:
                             "(otlp_traces_endpoint)", [t.name for t in tempo.targets])
 
 
-def _alb(cfg: Config) -> Iterator[Violation]:
+def _alb(cfg: Settings) -> Iterator[Violation]:
     arn = cfg.alb.certificate_arn
     # An ALB takes only certificates from ACM in its own region.
     yield from _regional_arn("alb.certificate_arn", arn, _CERTIFICATE, CERTIFICATE_RULE, cfg.aws_region)
@@ -971,7 +971,7 @@ def _alb(cfg: Config) -> Iterator[Violation]:
                         cfg.alb.desync_mitigation_mode)
 
 
-def _ecs(cfg: Config) -> Iterator[Violation]:
+def _ecs(cfg: Settings) -> Iterator[Violation]:
     grace = cfg.ecs.health_check_grace_period_seconds
     if not 0 <= grace <= 2147483647:
         yield Violation("ecs.health_check_grace_period_seconds",
@@ -985,7 +985,7 @@ def _ecs(cfg: Config) -> Iterator[Violation]:
     yield from check_pattern("ecs.grafana_admin_user", cfg.ecs.grafana_admin_user, _GRAFANA_USER, GRAFANA_USER_RULE)
 
 
-def _github(cfg: Config) -> Iterator[Violation]:
+def _github(cfg: Settings) -> Iterator[Violation]:
     gh = cfg.github
     repo_ok = _GITHUB_REPO.fullmatch(gh.repository) and gh.repository.split("/")[1] not in (".", "..")
     if not repo_ok:
@@ -1001,7 +1001,7 @@ def _github(cfg: Config) -> Iterator[Violation]:
     yield from _github_plan_access(cfg)
 
 
-def _github_plan_access(cfg: Config) -> Iterator[Violation]:
+def _github_plan_access(cfg: Settings) -> Iterator[Violation]:
     """The plan role and policy (read-only) and the claims the two roles trust."""
     gh = cfg.github
     yield from check_pattern("github.plan_role_name", gh.plan_role_name, _IAM_NAME, IAM_NAME_RULE)
@@ -1023,7 +1023,7 @@ def _github_plan_access(cfg: Config) -> Iterator[Violation]:
     yield from check_pattern("github.plan_branch", gh.plan_branch, _GITHUB_CLAIM, GITHUB_CLAIM_RULE)
 
 
-def _iam_role_names(cfg: Config) -> Iterator[Violation]:
+def _iam_role_names(cfg: Settings) -> Iterator[Violation]:
     # 40-iam names one task role per service from config. (The ALB's and the execution role's
     # names always fit: project and environment are at most 32 and 16 characters.)
     for i, svc in enumerate(cfg.services):
@@ -1032,7 +1032,7 @@ def _iam_role_names(cfg: Config) -> Iterator[Violation]:
                                  "must fit IAM's 64 characters of letters, digits and +=,.@_-")
 
 
-def _security(cfg: Config) -> Iterator[Violation]:
+def _security(cfg: Settings) -> Iterator[Violation]:
     """Opt-in hardening settings (see .checkov.yaml: each removes a skipped check)."""
     for field, arn in (("state.kms_key_arn", cfg.state.kms_key_arn),
                        ("storage.kms_key_arn", cfg.storage.kms_key_arn),
@@ -1058,7 +1058,7 @@ RETENTION_RULE = ("retention is a whole number of days, at least 1: Loki applies
                   "table, and the other compactors delete whole blocks")
 
 
-def _retention_and_shutdown(cfg: Config) -> Iterator[Violation]:
+def _retention_and_shutdown(cfg: Settings) -> Iterator[Violation]:
     for signal in ("metrics_days", "logs_days", "traces_days", "profiles_days"):
         days = getattr(cfg.retention, signal)
         if isinstance(days, bool) or not isinstance(days, int) or days < 1:
@@ -1081,7 +1081,7 @@ RULE_GROUPS = (_identity, _tags, _state, _environment_isolation, _buckets, _netw
                _retention_and_shutdown)
 
 
-def violations(cfg: Config) -> list[Violation]:
+def violations(cfg: Settings) -> list[Violation]:
     shape = shape_violations(cfg)
     if any(_is_type_violation(v) for v in shape):
         return shape
@@ -1093,7 +1093,7 @@ def violations(cfg: Config) -> list[Violation]:
     return found
 
 
-def validate(cfg: Config) -> None:
+def validate(cfg: Settings) -> None:
     found = violations(cfg)
     if found:
         raise ConfigError(found)

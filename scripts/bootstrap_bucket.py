@@ -92,7 +92,7 @@ def failure_message(error: Exception, bucket: str) -> str:
                     "of this account, or change state.bootstrap_bucket")
         if code in ("BucketAlreadyExists",):
             return (f"bucket {bucket} belongs to another AWS account (bucket names are global): "
-                    "change state.bootstrap_bucket in config/common.py")
+                    "change state.bootstrap_bucket (load_config(state=...), or the name in config/names.py)")
         return f"{operation} on bucket {bucket} failed ({code}: {message})"
     return f"{type(error).__name__}: {error}"
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import config.common
+import config.settings
 
-SETTINGS_MODULE = Path(config.common.__file__)
+SETTINGS_MODULE = Path(config.settings.__file__)
 
 
 def undocumented_fields(source: str) -> list[str]:

@@ -23,7 +23,7 @@ from tests.upstream_facts import MissingFacts, image_facts, pinned_images
 
 STACK = "60-ecs"
 SHELL_BUILTINS = {"set"}
-# Alloy's image runs as root and upstream calls its non-root mode experimental (config/common.py).
+# Alloy's image runs as root and upstream calls its non-root mode experimental (config/settings.py).
 ROOT_ALLOWED = {"alloy"}
 _SCRIPT_COMMAND = re.compile(r"(?:^|&& |\| |\$\()([a-z0-9]+)")
 
