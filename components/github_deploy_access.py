@@ -45,7 +45,7 @@ from constructs import Construct
 
 from components.plan_permissions import plan_policy_statements
 from components.shared.deploy_scope import GITHUB_OIDC_HOST, DeployScope, hcp_role_name
-from components.shared.policy import Statement, policy_document
+from components.shared.policy import Statement, policy_document, policy_json
 from config.common import Config
 
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
@@ -85,10 +85,10 @@ def pack_statements(statements: Sequence[Statement], *, limit: int = MANAGED_POL
     """
     packs: list[list[int]] = []
     for index, statement in enumerate(statements):
-        if policy_size(policy_document([statement], compact=True)) > limit:
+        if policy_size(policy_json([statement], compact=True)) > limit:
             raise ValueError(f"statement {statement.get('Sid')!r} alone exceeds {limit} characters: split it")
         for pack in packs:
-            if policy_size(policy_document([*(statements[i] for i in pack), statement], compact=True)) <= limit:
+            if policy_size(policy_json([*(statements[i] for i in pack), statement], compact=True)) <= limit:
                 pack.append(index)
                 break
         else:
@@ -109,7 +109,7 @@ def _web_identity_trust(sid: str, provider_arn: str, host: str, audience: str,
         "Principal": {"Federated": provider_arn},
         "Action": "sts:AssumeRoleWithWebIdentity",
         "Condition": _claims(host, audience, subject),
-    }], compact=True)
+    }])
 
 
 def _claims(host: str, audience: str, subject: Mapping[str, str | list[str]]) -> dict[str, dict[str, Any]]:
@@ -413,7 +413,7 @@ def _packed_policies(scope: Construct, id_prefix: str, base_name: str, descripti
     packs = pack_statements(sizing)
     return [
         IamPolicy(scope, f"{id_prefix}-{number}", name=name, description=f"{description}, part {number}",
-                  policy=policy_document([statements[i] for i in pack], compact=True),
+                  policy=policy_document([statements[i] for i in pack]),
                   lifecycle=TerraformResourceLifecycle(ignore_changes=["description"]))
         for number, (name, pack) in enumerate(zip(policy_names(base_name, len(packs)), packs, strict=True),
                                               start=1)

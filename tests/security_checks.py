@@ -15,13 +15,12 @@ real stacks and on mutated copies alike.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from config.common import ServiceConfig
-from tests.helpers import as_list
+from tests.helpers import as_list, json_value
 from tests.references import resolve
 
 INGRESS = "aws_vpc_security_group_ingress_rule"
@@ -160,5 +159,5 @@ def container_problems(containers: list[dict[str, Any]], svc: ServiceConfig) -> 
 
 def task_containers(stack: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Task definition logical id -> its parsed container definitions."""
-    return {name: json.loads(definition["container_definitions"])
+    return {name: json_value(definition["container_definitions"])
             for name, definition in resources(stack, "aws_ecs_task_definition").items()}

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from tests.conftest import SynthesizedApp, only, resources
+from tests.helpers import json_value
 
 STACK = "00-bootstrap"
 
@@ -30,7 +30,7 @@ def test_state_bucket_versioning_encryption_and_public_access(prod: SynthesizedA
 
 
 def test_state_bucket_policy_denies_non_tls(prod: SynthesizedApp) -> None:
-    policy = json.loads(only(prod.testing_synth(STACK), "aws_s3_bucket_policy")["policy"])
+    policy = json_value(only(prod.testing_synth(STACK), "aws_s3_bucket_policy")["policy"])
     deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
     assert deny and deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert deny[0]["Action"] == "s3:*"

@@ -29,7 +29,7 @@ from components.github_deploy_access import (
     policy_size,
 )
 from components.registry import STACK_IDS
-from components.shared.policy import policy_document
+from components.shared.policy import policy_json
 from config.common import GitHubConfig, load_config
 from config.names import BOOTSTRAP_STACK_ID
 from tests.conftest import SynthesizedApp, only, resources
@@ -47,7 +47,7 @@ from tests.deploy_permissions import (
     stack_types,
     unmapped_types,
 )
-from tests.helpers import as_list, synth_json
+from tests.helpers import as_list, json_text, synth_json
 
 BOOTSTRAP = BOOTSTRAP_STACK_ID
 ACCOUNT = "123456789012"
@@ -82,7 +82,7 @@ def deploy_policies(stack: dict[str, Any], part: str = "policy") -> list[dict[st
 
 
 def policy_documents(stack: dict[str, Any]) -> list[dict[str, Any]]:
-    return [json.loads(resolve(p["policy"])) for p in deploy_policies(stack)]
+    return [json.loads(resolve(json_text(p["policy"]))) for p in deploy_policies(stack)]
 
 
 def statements(documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -324,7 +324,7 @@ def test_each_deploy_policy_fits_the_managed_policy_limit(app: SynthesizedApp) -
     base = app.config.github.deploy_policy_name
     assert [p["name"] for p in policies] == [base] + [f"{base}-{n}" for n in range(2, len(policies) + 1)]
     for policy in policies:
-        size = policy_size(resolve(policy["policy"]).replace(f"arn:{PARTITION}:", "arn:aws-us-gov:"))
+        size = policy_size(resolve(json_text(policy["policy"])).replace(f"arn:{PARTITION}:", "arn:aws-us-gov:"))
         assert size <= MANAGED_POLICY_MAX_CHARS, f"{policy['name']} is {size} characters"
     attached = {a["policy_arn"] for a in resources(stack, "aws_iam_role_policy_attachment").values()
                 if a["role"].startswith("${aws_iam_role.github-deploy-access_role_")}
@@ -334,7 +334,7 @@ def test_each_deploy_policy_fits_the_managed_policy_limit(app: SynthesizedApp) -
 def test_packing_splits_statements_that_do_not_fit_one_policy() -> None:
     big = [{"Sid": f"S{n}", "Effect": "Allow", "Action": "s3:GetBucketTagging",
             "Resource": [f"arn:aws:s3:::{'b' * 50}-{n}-{i}" for i in range(60)]} for n in range(3)]
-    one = policy_size(policy_document(big[:1], compact=True))
+    one = policy_size(policy_json(big[:1], compact=True))
     assert 2 * one > MANAGED_POLICY_MAX_CHARS >= one
     packs = pack_statements(big)
     assert packs == [[0], [1], [2]]

@@ -16,6 +16,7 @@ from components.service_configs import RENDERERS, render_all
 from config.common import Config, EcsConfig, RetentionConfig, load_config
 from config.validation import ConfigError
 from tests.conftest import SynthesizedApp, resources
+from tests.helpers import json_value
 from tests.upstream_facts import lookup, runtime
 
 BACKENDS = ("mimir", "loki", "tempo", "pyroscope")
@@ -124,7 +125,7 @@ def test_stop_timeout_leaves_the_flush_its_budget(prod: SynthesizedApp) -> None:
         assert lookup(docs[service], "server.graceful_shutdown_timeout") == f"{cfg.ecs.graceful_shutdown_seconds}s"
     stack = prod.stack_json("60-ecs")
     for name, body in resources(stack, "aws_ecs_task_definition").items():
-        for container in json.loads(body["container_definitions"]):
+        for container in json_value(body["container_definitions"]):
             if container["essential"]:
                 assert container["stopTimeout"] == cfg.ecs.stop_timeout_seconds <= 120, (name, container["name"])
                 assert container["stopTimeout"] - cfg.ecs.graceful_shutdown_seconds >= 30

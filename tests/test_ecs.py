@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import os
 import re
 import shutil
@@ -16,6 +15,7 @@ import pytest
 
 from components.service_configs import prefix_proxy, render_all
 from tests.conftest import SynthesizedApp, only, resources
+from tests.helpers import json_value
 from tests.variants import VARIANT
 
 STACK = "60-ecs"
@@ -29,7 +29,7 @@ def variant(synthesized: Callable[..., SynthesizedApp]) -> SynthesizedApp:
 
 def containers(stack: dict[str, Any], service: str) -> dict[str, dict[str, Any]]:
     definition = resources(stack, "aws_ecs_task_definition")[f"task-{service}"]
-    parsed = json.loads(definition["container_definitions"])
+    parsed = json_value(definition["container_definitions"])
     assert isinstance(parsed, list)
     return {container["name"]: container for container in parsed}
 

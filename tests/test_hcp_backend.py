@@ -20,6 +20,7 @@ from components.github_deploy_access import HCP_OIDC_AUDIENCE
 from components.registry import STACK_IDS
 from config.common import default_state
 from tests.conftest import SynthesizedApp, resources
+from tests.helpers import json_value
 from tests.variants import HCP_ORGANIZATION, HCP_PROJECT, HCP_VARIANT
 
 BOOTSTRAP = "00-bootstrap"
@@ -65,7 +66,7 @@ def test_bootstrap_trusts_hcp_terraform_per_run_phase(hcp: SynthesizedApp) -> No
     assert {phase: role["name"] for phase, role in roles.items()} == {
         "plan": "jsj-github-action-lgtm-plan-hcp", "apply": "jsj-github-action-lgtm-hcp"}
     for phase, role in roles.items():
-        (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+        (statement,) = json_value(role["assume_role_policy"])["Statement"]
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         assert statement["Principal"]["Federated"].startswith(
             "${aws_iam_openid_connect_provider.github-deploy-access_hcp-oidc-provider_")
@@ -84,7 +85,7 @@ def test_bootstrap_trusts_hcp_terraform_per_run_phase(hcp: SynthesizedApp) -> No
 
 
 def test_the_apply_policy_may_manage_the_hcp_roles_and_provider(hcp: SynthesizedApp) -> None:
-    documents = [json.loads(p["policy"]) for p in resources(hcp.stack_json(BOOTSTRAP), "aws_iam_policy").values()]
+    documents = [json_value(p["policy"]) for p in resources(hcp.stack_json(BOOTSTRAP), "aws_iam_policy").values()]
     text = json.dumps(documents)
     assert "role/jsj-github-action-lgtm-hcp" in text and "role/jsj-github-action-lgtm-plan-hcp" in text
     assert "oidc-provider/app.terraform.io" in text

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from components.iam import IamStack
 from tests.conftest import SynthesizedApp, resources
-from tests.helpers import as_list
+from tests.helpers import as_list, json_value
 from tests.references import referenced_resource
 
 STACK = "40-iam"
@@ -32,7 +31,7 @@ def role_name(iam: dict[str, Any], logical_id: str) -> str:
 
 def policy_of(iam: dict[str, Any], role_logical_id: str) -> list[dict[str, Any]]:
     """Statements of the inline policy attached to one role (parsed JSON)."""
-    found = [json.loads(p["policy"]) for p in resources(iam, "aws_iam_role_policy").values()
+    found = [json_value(p["policy"]) for p in resources(iam, "aws_iam_role_policy").values()
              if p["role"] == f"${{aws_iam_role.{role_logical_id}.id}}"]
     assert len(found) == 1, f"{role_logical_id}: {len(found)} inline policies"
     assert found[0]["Version"] == "2012-10-17"
@@ -63,7 +62,7 @@ def test_one_execution_role_and_one_task_role_per_service(iam: dict[str, Any], p
 
 def test_roles_trust_ecs_tasks_of_this_account_only(iam: dict[str, Any]) -> None:
     for logical_id, role in resources(iam, "aws_iam_role").items():
-        (trust,) = json.loads(role["assume_role_policy"])["Statement"]
+        (trust,) = json_value(role["assume_role_policy"])["Statement"]
         assert trust["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}, logical_id
         assert trust["Action"] == "sts:AssumeRole"
         assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
@@ -72,7 +71,7 @@ def test_roles_trust_ecs_tasks_of_this_account_only(iam: dict[str, Any]) -> None
 
 def test_no_statement_grants_a_data_action_on_every_resource(iam: dict[str, Any]) -> None:
     every = [(name, s) for name, p in resources(iam, "aws_iam_role_policy").items()
-             for s in json.loads(p["policy"])["Statement"]]
+             for s in json_value(p["policy"])["Statement"]]
     assert len(every) >= 12
     for name, s in every:
         assert s["Effect"] == "Allow", name
@@ -176,7 +175,7 @@ def test_customer_managed_keys_are_usable_only_where_config_names_them(
     owner (through S3, for its own bucket), decrypt for the execution role (through SSM)."""
     from tests.variants import KMS_KEY_ARN, VARIANT
 
-    prod_policies = [json.loads(p["policy"]) for p in resources(iam, "aws_iam_role_policy").values()]
+    prod_policies = [json_value(p["policy"]) for p in resources(iam, "aws_iam_role_policy").values()]
     assert not {a for p in prod_policies for a in actions_of(p["Statement"]) if a.startswith("kms:")}
     variant = synthesized("prod", **VARIANT)
     variant_iam = variant.testing_synth(STACK)

@@ -8,7 +8,6 @@ that `terraform validate` and the emulator accept.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import replace
 from typing import Any
@@ -19,6 +18,7 @@ from components.shared.container_definitions import container_definitions
 from config.common import Config, EcsConfig, load_config
 from config.service_kinds import CONFIG_MOUNT
 from tests.conftest import SynthesizedApp, resources
+from tests.helpers import json_value
 from tests.upstream_facts import MissingFacts, image_facts, pinned_images
 
 STACK = "60-ecs"
@@ -29,7 +29,7 @@ _SCRIPT_COMMAND = re.compile(r"(?:^|&& |\| |\$\()([a-z0-9]+)")
 
 
 def tasks(app: SynthesizedApp) -> dict[str, list[dict[str, Any]]]:
-    return {name.removeprefix("task-"): json.loads(body["container_definitions"])
+    return {name.removeprefix("task-"): json_value(body["container_definitions"])
             for name, body in resources(app.stack_json(STACK), "aws_ecs_task_definition").items()}
 
 

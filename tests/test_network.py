@@ -12,7 +12,7 @@ import pytest
 from components.network import NetworkStack
 from config.common import ExistingVpc, NetworkConfig
 from tests.conftest import SynthesizedApp, only, resources
-from tests.helpers import synth_stack
+from tests.helpers import json_value, synth_stack
 from tests.references import resolve
 
 STACK = "10-network"
@@ -172,10 +172,10 @@ def test_new_vpc_flow_logs_go_to_their_own_log_group(network: dict[str, Any], pr
     group = only(network, "aws_cloudwatch_log_group")
     assert group["name"] == "/vpc/lgtm-ecs-prod/flow-logs"
     assert group["retention_in_days"] == prod.config.network.flow_log_retention_days == 90
-    trust = json.loads(only(network, "aws_iam_role")["assume_role_policy"])["Statement"][0]
+    trust = json_value(only(network, "aws_iam_role")["assume_role_policy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
     assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "${data.aws_caller_identity.account.account_id}"}}
-    (grant,) = json.loads(only(network, "aws_iam_role_policy")["policy"])["Statement"]
+    (grant,) = json_value(only(network, "aws_iam_role_policy")["policy"])["Statement"]
     group_arn = ref("aws_cloudwatch_log_group", "flow-log-group", "arn")
     assert grant["Resource"] == [group_arn, f"{group_arn}:log-stream:*"]
 

@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import SynthesizedApp
 from tests.deploy_permissions import NAMED_SCOPES, REQUIRED_ACTIONS, missing_actions, policy_allows, scope_gaps
+from tests.helpers import json_text
 from tests.plan_checks import LOCK_WRITES, mutating_actions, mutating_grants, non_read_actions
 from tests.test_deploy_permissions import (
     ACCOUNT,
@@ -34,7 +35,7 @@ READ_ONLY = {t: replace(needs, create=(), update=(), tag=(), delete=()) for t, n
 
 
 def plan_documents(stack: dict[str, Any]) -> list[dict[str, Any]]:
-    return [json.loads(resolve(p["policy"])) for p in deploy_policies(stack, "plan-policy")]
+    return [json.loads(resolve(json_text(p["policy"]))) for p in deploy_policies(stack, "plan-policy")]
 
 
 def test_the_plan_policy_grants_every_read_the_table_lists(app: SynthesizedApp) -> None:

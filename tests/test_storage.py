@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 from components.storage import StorageStack
 from config.common import load_config
 from tests.conftest import SynthesizedApp, only, resources
-from tests.helpers import synth_stack
+from tests.helpers import json_value, synth_stack
 from tests.references import resolve
 
 STACK = "20-storage"
@@ -59,7 +58,7 @@ def test_each_bucket_is_encrypted_private_tls_only_and_versioned(storage: dict[s
     block = for_bucket(storage, "aws_s3_bucket_public_access_block", name)
     assert all(block[k] is True for k in ("block_public_acls", "block_public_policy", "ignore_public_acls",
                                           "restrict_public_buckets"))
-    policy = json.loads(for_bucket(storage, "aws_s3_bucket_policy", name)["policy"])
+    policy = json_value(for_bucket(storage, "aws_s3_bucket_policy", name)["policy"])
     (deny,) = policy["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     versioning = for_bucket(storage, "aws_s3_bucket_versioning", name)
@@ -97,7 +96,7 @@ def test_efs_is_encrypted_with_the_configured_lifecycle(storage: dict[str, Any],
 
 
 def test_efs_policy_refuses_clients_without_tls(storage: dict[str, Any]) -> None:
-    policy = json.loads(only(storage, "aws_efs_file_system_policy")["policy"])
+    policy = json_value(only(storage, "aws_efs_file_system_policy")["policy"])
     (statement,) = policy["Statement"]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SynthesizedApp, resources
+from tests.helpers import json_value
 
 STACK = "60-ecs"
 ECS_TASK_DEFINITION_LIMIT_BYTES = 64 * 1024
@@ -25,7 +26,7 @@ _REFERENCE = re.compile(r"\$\{[^}]*\}")
 
 def request_body(definition: dict[str, Any]) -> str:
     """The task definition as a RegisterTaskDefinition request: container definitions inline."""
-    body = {**definition, "container_definitions": json.loads(definition["container_definitions"])}
+    body = {**definition, "container_definitions": json_value(definition["container_definitions"])}
     return _REFERENCE.sub(LONGEST_REFERENCE, json.dumps(body, separators=(",", ":")))
 
 
@@ -51,7 +52,7 @@ def test_every_task_definition_fits_with_its_margin_printed(prod: SynthesizedApp
 def test_the_measure_counts_the_rendered_files(prod: SynthesizedApp) -> None:
     # A bigger rendered file must show in the measure: the files are inside the request body.
     body = resources(prod.stack_json(STACK), "aws_ecs_task_definition")["task-alloy"]
-    grown = json.loads(body["container_definitions"])
+    grown = json_value(body["container_definitions"])
     grown[0]["environment"].append({"name": "LGTM_FILE_99", "value": "A" * ECS_TASK_DEFINITION_LIMIT_BYTES})
     bigger = {**body, "container_definitions": json.dumps(grown)}
     assert len(request_body(bigger)) > ECS_TASK_DEFINITION_LIMIT_BYTES > len(request_body(body))

@@ -29,6 +29,7 @@ from config.common import Config, ServiceConfig, load_config
 from config.validation import ConfigError
 from tests.alloy_parser import components, parse, walk
 from tests.conftest import SynthesizedApp, resources
+from tests.helpers import json_value
 from tests.upstream_facts import runtime
 from tests.variants import VARIANT, VARIANT_TENANT
 
@@ -252,7 +253,7 @@ def test_ecs_maps_every_target_port_into_the_container(prod: SynthesizedApp) -> 
     stack = prod.testing_synth(ECS)
     for service in resources(stack, "aws_ecs_service").values():
         definition = resources(stack, "aws_ecs_task_definition")[service["task_definition"].split(".")[1]]
-        mapped = {m["containerPort"] for c in json.loads(definition["container_definitions"])
+        mapped = {m["containerPort"] for c in json_value(definition["container_definitions"])
                   for m in c.get("portMappings", [])}
         for block in service.get("load_balancer", []):
             assert block["container_port"] in mapped, (service["name"], block)
@@ -301,7 +302,7 @@ def rendered_from_ecs(stack: dict[str, Any]) -> dict[str, dict[str, str]]:
     rendered: dict[str, dict[str, str]] = {}
     for resource_id, definition in resources(stack, "aws_ecs_task_definition").items():
         service = resource_id.removeprefix("task-")
-        (init,) = [c for c in json.loads(definition["container_definitions"]) if not c["essential"]]
+        (init,) = [c for c in json_value(definition["container_definitions"]) if not c["essential"]]
         variables = {item["name"]: item["value"] for item in init["environment"]}
         files = re.findall(r'"\$(LGTM_FILE_\d+)" \| base64 -d > /config/(\S+)', init["command"][0])
         rendered[service] = {path: base64.b64decode(variables[name]).decode() for name, path in files}

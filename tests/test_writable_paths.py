@@ -8,7 +8,6 @@ Pyroscope's `./data-compactor` would have landed on the read-only root.
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from collections.abc import Callable
@@ -20,6 +19,7 @@ import yaml
 from components.service_configs import RENDERERS, prefix_proxy
 from config.common import Config
 from tests.conftest import SynthesizedApp, resources
+from tests.helpers import json_value
 from tests.test_image_facts import tasks
 from tests.upstream_facts import lookup, runtime
 
@@ -186,6 +186,6 @@ def test_task_volumes_are_plain_scratch_or_efs(prod: SynthesizedApp) -> None:
     stack = prod.stack_json("60-ecs")
     for name, body in resources(stack, "aws_ecs_task_definition").items():
         volumes = {v["name"]: v for v in body["volume"]}
-        for container in json.loads(body["container_definitions"]):
+        for container in json_value(body["container_definitions"]):
             for mount in container["mountPoints"]:
                 assert mount["sourceVolume"] in volumes, (name, container["name"], mount)

@@ -9,7 +9,6 @@ existing state file (tests/addresses/).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -48,6 +47,7 @@ from components.shared.container_definitions import (
     scratch_dirs,
     scratch_volume_name,
 )
+from components.shared.json_document import json_document
 from config.common import Config, ServiceConfig
 
 DNS_TTL_SECONDS = 10
@@ -123,7 +123,7 @@ class FargateService(Construct):
             runtime_platform=EcsTaskDefinitionRuntimePlatform(
                 operating_system_family="LINUX", cpu_architecture="X86_64"),
             volume=self._volumes(svc, placement),
-            container_definitions=json.dumps(self.definitions),
+            container_definitions=json_document(self.definitions),
         )
         keep_address(task_definition, f"task-{svc.name}")
         return task_definition
