@@ -47,7 +47,7 @@ from tests.deploy_permissions import (
     stack_types,
     unmapped_types,
 )
-from tests.helpers import as_list, json_text, synth_json
+from tests.helpers import as_list, json_text, json_value, synth_json
 
 BOOTSTRAP = BOOTSTRAP_STACK_ID
 ACCOUNT = "123456789012"
@@ -359,7 +359,7 @@ def test_the_apply_role_is_trusted_only_by_the_prod_environment_through_github_o
     assert provider["client_id_list"] == [GITHUB_OIDC_AUDIENCE]
     role = github_roles(stack)["apply"]
     assert role["name"] == prod.config.github.deploy_role_name == "jsj-github-action-lgtm"
-    (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+    (statement,) = json_value(role["assume_role_policy"])["Statement"]
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Principal"]["Federated"].startswith("${aws_iam_openid_connect_provider.")
     assert statement["Condition"] == {
@@ -375,7 +375,7 @@ def test_the_plan_role_is_trusted_only_by_main_and_pull_requests(prod: Synthesiz
     stack = prod.stack_json(BOOTSTRAP)
     role = github_roles(stack)["plan"]
     assert role["name"] == prod.config.github.plan_role_name == "jsj-github-action-lgtm-plan"
-    (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+    (statement,) = json_value(role["assume_role_policy"])["Statement"]
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Principal"]["Federated"].startswith("${aws_iam_openid_connect_provider.")
     assert statement["Condition"] == {
@@ -391,7 +391,7 @@ def test_the_plan_role_is_trusted_only_by_main_and_pull_requests(prod: Synthesiz
 
 def test_staging_roles_trust_the_staging_environment(staging: SynthesizedApp) -> None:
     roles = github_roles(staging.stack_json(BOOTSTRAP))
-    (apply,) = json.loads(roles["apply"]["assume_role_policy"])["Statement"]
+    (apply,) = json_value(roles["apply"]["assume_role_policy"])["Statement"]
     assert apply["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == \
         "repo:jsj/lgtm-ecs:environment:staging"
     assert roles["plan"]["name"] == "jsj-github-action-lgtm-staging-plan"
@@ -403,7 +403,7 @@ def test_an_existing_oidc_provider_is_looked_up() -> None:
     (lookup,) = stack["data"]["aws_iam_openid_connect_provider"].values()
     assert lookup["url"] == GITHUB_OIDC_URL
     for role in github_roles(stack).values():
-        (statement,) = json.loads(role["assume_role_policy"])["Statement"]
+        (statement,) = json_value(role["assume_role_policy"])["Statement"]
         assert statement["Principal"]["Federated"].startswith("${data.aws_iam_openid_connect_provider.")
 
 
