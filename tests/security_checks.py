@@ -7,6 +7,8 @@
   explicit null: a null port range with protocol "-1" means every port.
 - Security groups made in 30-security-groups are attached in other stacks through
   remote state, which checkov does not follow (CKV2_AWS_5).
+- Bucket policies are `${jsonencode(...)}` expressions (so that `cdktf synth --hcl` works):
+  the terraform_json scan no longer runs CKV_AWS_70 (no Allow to any principal) on them.
 
 Each checker returns the problems it finds (empty: none), so tests can assert on the
 real stacks and on mutated copies alike.
@@ -161,3 +163,18 @@ def task_containers(stack: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Task definition logical id -> its parsed container definitions."""
     return {name: json_value(definition["container_definitions"])
             for name, definition in resources(stack, "aws_ecs_task_definition").items()}
+
+
+def anyone(principal: object) -> bool:
+    """`"*"` or `{"AWS": "*"}` (or a list holding "*"): every principal there is."""
+    if isinstance(principal, dict):
+        return any(anyone(value) for value in principal.values())
+    return "*" in as_list(principal)
+
+
+def public_bucket_policy_problems(stack: dict[str, Any]) -> list[str]:
+    """CKV_AWS_70's rule on every bucket policy: no statement Allows anything to any principal."""
+    return [f"{name}: statement {statement.get('Sid', index)} allows {statement.get('Action')} to any principal"
+            for name, policy in resources(stack, "aws_s3_bucket_policy").items()
+            for index, statement in enumerate(as_list(json_value(policy["policy"])["Statement"]))
+            if statement.get("Effect") == "Allow" and anyone(statement.get("Principal"))]

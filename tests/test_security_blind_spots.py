@@ -15,10 +15,12 @@ import pytest
 
 from components.registry import STACK_IDS
 from tests.conftest import SynthesizedApp
+from tests.helpers import json_value
 from tests.security_checks import (
     container_problems,
     internet_ingress_problems,
     port_range,
+    public_bucket_policy_problems,
     task_containers,
     unattached_security_groups,
 )
@@ -189,3 +191,27 @@ def test_attachment_checker_finds_a_group_nobody_uses(prod: SynthesizedApp) -> N
     stacks["50-alb"]["resource"]["aws_lb"]["alb"]["security_groups"] = []
     assert unattached_security_groups(list(STACK_IDS), stacks.__getitem__) == \
         ["30-security-groups/alb-security-group"]
+
+
+# --- bucket policies (a jsonencode expression checkov's terraform_json scan skips: CKV_AWS_70) ---
+
+
+@pytest.mark.parametrize("stack_id", STACK_IDS)
+def test_no_bucket_policy_allows_anything_to_any_principal(prod: SynthesizedApp, variant: SynthesizedApp,
+                                                           stack_id: str) -> None:
+    for app in (prod, variant):
+        assert public_bucket_policy_problems(app.stack_json(stack_id)) == [], stack_id
+
+
+def test_the_bucket_policy_checker_sees_the_policies_and_an_allow_to_anyone(prod: SynthesizedApp) -> None:
+    stacks = {stack_id: prod.stack_json(stack_id) for stack_id in ("00-bootstrap", "20-storage")}
+    policies = {name: policy for stack in stacks.values()
+                for name, policy in stack["resource"]["aws_s3_bucket_policy"].items()}
+    assert len(policies) == 5, sorted(policies)  # the state bucket and four data buckets
+    stack = copy.deepcopy(stacks["20-storage"])
+    name, policy = sorted(stack["resource"]["aws_s3_bucket_policy"].items())[0]
+    document = json_value(policy["policy"])
+    document["Statement"].append({"Sid": "Open", "Effect": "Allow", "Principal": {"AWS": ["*"]},
+                                  "Action": "s3:GetObject", "Resource": "*"})
+    policy["policy"] = json.dumps(document)
+    assert public_bucket_policy_problems(stack) == [f"{name}: statement Open allows s3:GetObject to any principal"]
