@@ -19,6 +19,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -89,7 +90,8 @@ def patch_serialize_requests() -> None:
     rebuilt by one revoke while another authorize lands (InvalidPermission.Duplicate
     on create, InvalidPermission.NotFound on destroy), and a spurious
     ConditionalCheckFailed taking a state lock. AWS serializes per resource; a
-    single lock around every request gives the same answers.
+    single lock around every request gives the same answers. A retry of a call already
+    answered gets that answer again (`replay_of_answered_retry`).
     """
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
@@ -98,11 +100,61 @@ def patch_serialize_requests() -> None:
 
     def call(self: DomainDispatcherApplication, environ: Any, start_response: Any) -> Any:
         with one_at_a_time:
+            replayed = replay_of_answered_retry(environ, start_response)
+            if replayed is not None:
+                return replayed
             # moto builds the whole response before returning: nothing streams after the lock.
-            return list(original_call(self, environ, start_response))
+            return remember_answer(environ, start_response, lambda answer: list(original_call(self, environ, answer)))
 
     call.__wrapped__ = original_call  # type: ignore[attr-defined]
     DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
+
+
+# The AWS SDKs mark every attempt of one call with the same `amz-sdk-invocation-id` and count
+# the attempts in `amz-sdk-request: attempt=N`. Twice in CI a retry reached the emulator after
+# it had applied the first attempt (a state lock refused to its own holder; a security group
+# rule "already exists"), with no error answer logged in between: the first answer was lost on
+# the way back, for a reason not confirmed. A retry of an answered call gets that answer again,
+# as the client would have had it; the log says so.
+_ANSWERED: dict[str, tuple[str, list[tuple[str, str]], list[bytes]]] = {}
+_ANSWERED_LIMIT = 20000
+
+
+def _invocation(environ: Any) -> tuple[str | None, int]:
+    attempt = re.search(r"attempt=(\d+)", environ.get("HTTP_AMZ_SDK_REQUEST", ""))
+    return environ.get("HTTP_AMZ_SDK_INVOCATION_ID"), int(attempt.group(1)) if attempt else 1
+
+
+def replay_of_answered_retry(environ: Any, start_response: Any) -> list[bytes] | None:
+    invocation, attempt = _invocation(environ)
+    if invocation is None or attempt == 1:
+        return None
+    answer = _ANSWERED.get(invocation)
+    logging.getLogger("lgtm.emulator").warning(
+        "retry (attempt %d) of call %s: %s", attempt, invocation,
+        f"replayed its first answer ({answer[0]})" if answer else "not answered before, run again")
+    if answer is None:
+        return None
+    status, headers, body = answer
+    start_response(status, headers)
+    return body
+
+
+def remember_answer(environ: Any, start_response: Any, run: Callable[[Any], list[bytes]]) -> list[bytes]:
+    """Run the call; keep a successful answer under its invocation id for a retry."""
+    invocation, _ = _invocation(environ)
+    seen: dict[str, Any] = {}
+
+    def answer(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        seen.update(status=status, headers=list(headers))
+        return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+    body = run(answer)
+    if invocation is not None and str(seen.get("status", "")).startswith("2"):
+        if len(_ANSWERED) >= _ANSWERED_LIMIT:
+            _ANSWERED.clear()
+        _ANSWERED[invocation] = (seen["status"], seen["headers"], body)
+    return body
 
 
 def patch_security_group_rule_description() -> None:

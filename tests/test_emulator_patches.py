@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -239,6 +239,29 @@ def test_a_repeated_lock_put_succeeds_and_a_competing_one_still_fails(client: An
         take_lock("second")  # another holder's lock: refused, as on AWS
     stored = dynamodb.get_item(TableName="lock-retry", Key={"LockID": {"S": "bucket/key"}})["Item"]
     assert json.loads(stored["Info"]["S"]) == {"ID": "first"}
+
+
+def test_a_retry_of_an_answered_call_gets_the_first_answer_again(client: Any) -> None:
+    """An SDK retry (same invocation id, attempt 2) of a rule the emulator already created."""
+    ec2 = client("ec2")
+    group = ec2.create_security_group(GroupName="retry-check", Description="retry check")["GroupId"]
+    permission = {"IpProtocol": "tcp", "FromPort": 3200, "ToPort": 3200, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}
+
+    def same_invocation(attempt: int) -> Callable[..., None]:
+        def stamp(request: Any, **_: Any) -> None:
+            request.headers["amz-sdk-invocation-id"] = "retry-check-1"
+            request.headers["amz-sdk-request"] = f"attempt={attempt}; max=3"
+        return stamp
+
+    ec2.meta.events.register_first("before-send.ec2.AuthorizeSecurityGroupIngress", same_invocation(1), "first")
+    first = ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
+    ec2.meta.events.unregister("before-send.ec2.AuthorizeSecurityGroupIngress", unique_id="first")
+    ec2.meta.events.register_first("before-send.ec2.AuthorizeSecurityGroupIngress", same_invocation(2), "retry")
+    retried = ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
+    ec2.meta.events.unregister("before-send.ec2.AuthorizeSecurityGroupIngress", unique_id="retry")
+    assert retried["SecurityGroupRules"] == first["SecurityGroupRules"]
+    with pytest.raises(botocore.exceptions.ClientError, match="InvalidPermission.Duplicate"):
+        ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])  # a new call: refused
 
 @contextmanager
 def iam_user(client: Any, name: str, statements: list[dict[str, Any]]) -> Iterator[dict[str, str]]:
