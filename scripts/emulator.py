@@ -308,35 +308,6 @@ def patch_dynamodb_update_table_sse() -> None:
     DynamoHandler.update_table = update_table  # type: ignore[method-assign]
 
 
-def patch_dynamodb_repeated_conditional_put() -> None:
-    """DynamoDB: a conditional PutItem repeated with the very item it already stored succeeds again.
-
-    Terraform takes a state lock with one PutItem under `attribute_not_exists(LockID)`; the item
-    holds a fresh random lock ID and a timestamp, so an identical item can only come from the SDK
-    retrying a put the emulator had already applied. In one CI run under full load such a retry
-    answered ConditionalCheckFailed, so the plan failed on its own lock, left it behind, and every
-    later step on that stack stopped (what made the first answer retryable is unconfirmed: the
-    emulator log was gone). An item that differs in any attribute still fails the condition.
-    """
-    from moto.dynamodb.exceptions import ConditionalCheckFailed
-    from moto.dynamodb.responses import DynamoHandler, DynamoResult
-
-    original_put_item = DynamoHandler.put_item
-
-    def put_item(self: DynamoHandler) -> Any:
-        try:
-            return original_put_item(self)
-        except ConditionalCheckFailed:
-            stored = self.dynamodb_backend.get_item(self.body["TableName"], self.body["Item"])
-            if stored is None or stored.to_json()["Attributes"] != self.body["Item"]:
-                raise
-            logging.getLogger("lgtm.emulator").warning(
-                "PutItem on %s repeated an item already stored: answered as the retry it is", self.body["TableName"])
-            return DynamoResult({})
-
-    DynamoHandler.put_item = put_item  # type: ignore[method-assign]
-
-
 def patch_signature_check_with_iam_enforced() -> None:
     """With IAM enforced (`/moto-api/reset-auth`, the e2e plan-role test only), moto recomputes each
     request's SigV4 signature, and for REST paths with a query (S3 from Terraform's AWS SDK for Go v2,
@@ -401,7 +372,6 @@ PATCHES: tuple[Patch, ...] = tuple(
         patch_efs_put_backup_policy,
         patch_efs_delete_file_system_policy,
         patch_dynamodb_update_table_sse,
-        patch_dynamodb_repeated_conditional_put,
         patch_signature_check_with_iam_enforced,
         patch_unknown_resource_matches_scoped_statements,
         patch_head_bucket_action,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -38,7 +38,7 @@ def client(emulator: EmulatorThread) -> Any:
 
 
 def test_every_patch_has_a_name_and_a_reason() -> None:
-    assert len(PATCHES) == 12
+    assert len(PATCHES) == 11
     for patch in PATCHES:
         assert patch.name.startswith("patch_") and len(patch.reason) > 60, patch
 
@@ -222,7 +222,23 @@ def test_update_table_turns_encryption_on_and_it_reads_back(client: Any) -> None
 
 
 
-def test_a_repeated_lock_put_succeeds_and_a_competing_one_still_fails(client: Any) -> None:
+@contextmanager
+def attempt_of(service_client: Any, operation: str, invocation: str, attempt: int) -> Iterator[None]:
+    """Calls of `operation` made inside carry the SDK's retry headers: one invocation, this attempt."""
+    event = f"before-send.{service_client.meta.service_model.endpoint_prefix}.{operation}"
+
+    def stamp(request: Any, **_: Any) -> None:
+        request.headers["amz-sdk-invocation-id"] = invocation
+        request.headers["amz-sdk-request"] = f"attempt={attempt}; max=3"
+
+    service_client.meta.events.register_first(event, stamp, unique_id=f"{invocation}-{attempt}")
+    try:
+        yield
+    finally:
+        service_client.meta.events.unregister(event, unique_id=f"{invocation}-{attempt}")
+
+
+def test_a_retried_lock_put_succeeds_and_a_competing_one_still_fails(client: Any) -> None:
     """Terraform's lock PutItem, retried by the SDK after the emulator applied it, is not refused."""
     dynamodb = client("dynamodb")
     dynamodb.create_table(TableName="lock-retry", BillingMode="PAY_PER_REQUEST",
@@ -233,8 +249,10 @@ def test_a_repeated_lock_put_succeeds_and_a_competing_one_still_fails(client: An
         dynamodb.put_item(TableName="lock-retry", ConditionExpression="attribute_not_exists(LockID)",
                           Item={"LockID": {"S": "bucket/key"}, "Info": {"S": json.dumps({"ID": lock_id})}})
 
-    take_lock("first")
-    take_lock("first")  # the same item again: the retry of a put already applied
+    with attempt_of(dynamodb, "PutItem", "lock-retry-1", 1):
+        take_lock("first")
+    with attempt_of(dynamodb, "PutItem", "lock-retry-1", 2):
+        take_lock("first")  # the retry of a put already applied
     with pytest.raises(botocore.exceptions.ClientError, match="ConditionalCheckFailed"):
         take_lock("second")  # another holder's lock: refused, as on AWS
     stored = dynamodb.get_item(TableName="lock-retry", Key={"LockID": {"S": "bucket/key"}})["Item"]
@@ -247,18 +265,10 @@ def test_a_retry_of_an_answered_call_gets_the_first_answer_again(client: Any) ->
     group = ec2.create_security_group(GroupName="retry-check", Description="retry check")["GroupId"]
     permission = {"IpProtocol": "tcp", "FromPort": 3200, "ToPort": 3200, "IpRanges": [{"CidrIp": "10.0.0.0/16"}]}
 
-    def same_invocation(attempt: int) -> Callable[..., None]:
-        def stamp(request: Any, **_: Any) -> None:
-            request.headers["amz-sdk-invocation-id"] = "retry-check-1"
-            request.headers["amz-sdk-request"] = f"attempt={attempt}; max=3"
-        return stamp
-
-    ec2.meta.events.register_first("before-send.ec2.AuthorizeSecurityGroupIngress", same_invocation(1), "first")
-    first = ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
-    ec2.meta.events.unregister("before-send.ec2.AuthorizeSecurityGroupIngress", unique_id="first")
-    ec2.meta.events.register_first("before-send.ec2.AuthorizeSecurityGroupIngress", same_invocation(2), "retry")
-    retried = ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
-    ec2.meta.events.unregister("before-send.ec2.AuthorizeSecurityGroupIngress", unique_id="retry")
+    with attempt_of(ec2, "AuthorizeSecurityGroupIngress", "retry-check-1", 1):
+        first = ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
+    with attempt_of(ec2, "AuthorizeSecurityGroupIngress", "retry-check-1", 2):
+        retried = ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
     assert retried["SecurityGroupRules"] == first["SecurityGroupRules"]
     with pytest.raises(botocore.exceptions.ClientError, match="InvalidPermission.Duplicate"):
         ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])  # a new call: refused
